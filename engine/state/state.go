@@ -103,6 +103,8 @@ type Run struct {
 	Idle string `json:"idle"`
 	// Inputs with sensitive inputs left out (resume asks for them again).
 	Inputs map[string]any `json:"inputs,omitempty"`
+	// Phase is the phase the run was started for ("" for all phases).
+	Phase string `json:"phase,omitempty"`
 	// Phases that have completed.
 	Phases []string `json:"phases,omitempty"`
 	// Done lists the paths of steps that completed (e.g. "shift[1].0").

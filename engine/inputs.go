@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/bluegreen-deploy/bluegreen/steps"
+)
+
+// ParseSets turns --set k=v arguments into raw values (text, typed later
+// by the input's declared type).
+func ParseSets(sets []string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, invalid("--set", "expected key=value, found %q", s)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// ReadInputsFile reads an --inputs YAML (or JSON) file of key: value.
+func ReadInputsFile(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, invalid(path, "cannot read inputs file: %v", err)
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil, invalid(path, "expected a mapping of input names to values: %v", err)
+	}
+	n, _ := steps.Normalize(m).(map[string]any)
+	return n, nil
+}
+
+// ResolveInputs types raw inputs by their declarations, applies defaults
+// and reports every unknown, missing or mistyped input at once. Values of
+// sensitive inputs never appear in the errors.
+func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
+	out := map[string]any{}
+	var probs []string
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if r.inputs[k] == nil {
+			var names []string
+			for _, in := range r.Inputs {
+				names = append(names, in.Name)
+			}
+			probs = append(probs, fmt.Sprintf("unknown input %q%s (declared inputs: %s)", k, hint(k, names), list(names)))
+		}
+	}
+	for _, in := range r.Inputs {
+		v, given := raw[in.Name]
+		if !given {
+			switch {
+			case in.Default != nil:
+				out[in.Name] = in.Default
+			case in.Required:
+				probs = append(probs, fmt.Sprintf("missing required input %q (%s): pass it with --set %s=VALUE", in.Name, orType(in), in.Name))
+			default:
+				out[in.Name] = zero(in.Type)
+			}
+			continue
+		}
+		cv, err := steps.Coerce(in.Type, "", v)
+		if err != nil {
+			if in.Sensitive {
+				probs = append(probs, fmt.Sprintf("input %q: expected %s", in.Name, steps.Describe(in.Type)))
+			} else {
+				probs = append(probs, fmt.Sprintf("input %q: %v", in.Name, err))
+			}
+			continue
+		}
+		if len(in.Enum) > 0 {
+			if s, _ := cv.(string); !contains(in.Enum, s) {
+				probs = append(probs, fmt.Sprintf("input %q: expected one of %s, found %q", in.Name, strings.Join(in.Enum, ", "), s))
+				continue
+			}
+		}
+		out[in.Name] = cv
+	}
+	if len(probs) > 0 {
+		e := &InvalidError{}
+		for _, p := range probs {
+			e.Diags = append(e.Diags, &Diagnostic{File: r.File, Pos: Pos{1, 1}, Message: p})
+		}
+		return nil, e
+	}
+	return out, nil
+}
+
+func orType(in *Input) string {
+	if in.Description != "" {
+		return in.Description
+	}
+	return string(in.Type)
+}
+
+func zero(t steps.Type) any {
+	v, _ := steps.Coerce(t, "", "")
+	switch t {
+	case steps.List:
+		return []any{}
+	case steps.Map:
+		return map[string]any{}
+	case steps.Int:
+		return 0
+	case steps.Number:
+		return 0.0
+	}
+	return v
+}
+
+// RedactInputs returns inputs with sensitive values left out.
+func (r *Runbook) RedactInputs(in map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range in {
+		if i := r.inputs[k]; i != nil && i.Sensitive {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// secrets returns the text of every sensitive input value, so the executor
+// can scrub them from anything it reports.
+func (r *Runbook) secrets(in map[string]any) map[string]string {
+	out := map[string]string{}
+	for _, i := range r.Inputs {
+		if !i.Sensitive {
+			continue
+		}
+		if s := steps.FormatValue(in[i.Name]); len(s) >= 4 {
+			out[i.Name] = s
+		}
+	}
+	return out
+}

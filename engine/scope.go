@@ -1,0 +1,345 @@
+package engine
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	exprparser "github.com/expr-lang/expr/parser"
+
+	"github.com/bluegreen-deploy/bluegreen/steps"
+)
+
+var (
+	identRe      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	structTypeRe = regexp.MustCompile(`struct \{[^}]*\}`)
+	anyType      = reflect.TypeOf((*any)(nil)).Elem()
+)
+
+// scope is the typed environment an expression is compiled in: a struct
+// type built with reflect.StructOf whose fields carry `expr:"name"` tags.
+// Compiling against it makes expr reject unknown names and mistyped
+// operations at load time; at run time the same type is filled from maps.
+type scope struct {
+	typ    reflect.Type
+	fields []scopeField
+	// names of the fields, for "did you mean" hints.
+	names map[string][]string
+}
+
+type scopeField struct {
+	name string
+	typ  reflect.Type
+}
+
+// goType maps a step/input type to the Go type expressions see.
+func goType(t steps.Type) reflect.Type {
+	switch t {
+	case steps.String:
+		return reflect.TypeOf("")
+	case steps.Int:
+		return reflect.TypeOf(0)
+	case steps.Number:
+		return reflect.TypeOf(0.0)
+	case steps.Bool:
+		return reflect.TypeOf(false)
+	case steps.Duration:
+		return reflect.TypeOf(time.Duration(0))
+	case steps.List:
+		return reflect.TypeOf([]any{})
+	case steps.Map:
+		return reflect.TypeOf(map[string]any{})
+	}
+	return anyType
+}
+
+// structOf builds a struct type from ordered fields; later duplicates are
+// dropped (the first wins, so locals shadow globals).
+func structOf(fields []scopeField) (reflect.Type, []scopeField) {
+	seen := map[string]bool{}
+	var sf []reflect.StructField
+	var kept []scopeField
+	for _, f := range fields {
+		if seen[f.name] {
+			continue
+		}
+		seen[f.name] = true
+		kept = append(kept, f)
+		sf = append(sf, reflect.StructField{
+			Name: fmt.Sprintf("F%d", len(sf)),
+			Type: f.typ,
+			Tag:  reflect.StructTag(fmt.Sprintf(`expr:%q`, f.name)),
+		})
+	}
+	return reflect.StructOf(sf), kept
+}
+
+func newScope(fields []scopeField) *scope {
+	t, kept := structOf(fields)
+	s := &scope{typ: t, fields: kept, names: map[string][]string{}}
+	var top []string
+	for _, f := range kept {
+		top = append(top, f.name)
+		if f.typ.Kind() == reflect.Struct {
+			s.names[f.name] = fieldNames(f.typ)
+		}
+	}
+	s.names[""] = top
+	return s
+}
+
+func fieldNames(t reflect.Type) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		out = append(out, t.Field(i).Tag.Get("expr"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// value fills the scope's struct type from runtime maps.
+func (s *scope) value(vals map[string]any) any {
+	return fill(s.typ, vals).Interface()
+}
+
+// fill converts v into a value of type t: maps become structs field by
+// field, numbers convert between numeric kinds, anything else is set as is
+// when assignable and left zero when not (the expression then sees the
+// zero value, which is what a skipped step's outputs look like).
+func fill(t reflect.Type, v any) reflect.Value {
+	out := reflect.New(t).Elem()
+	if v == nil {
+		return out
+	}
+	if t.Kind() == reflect.Struct {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return out
+		}
+		for i := 0; i < t.NumField(); i++ {
+			name := t.Field(i).Tag.Get("expr")
+			out.Field(i).Set(fill(t.Field(i).Type, m[name]))
+		}
+		return out
+	}
+	rv := reflect.ValueOf(v)
+	switch {
+	case rv.Type().AssignableTo(t):
+		out.Set(rv)
+	case isNumeric(rv.Kind()) && isNumeric(t.Kind()):
+		out.Set(rv.Convert(t))
+	case t.Kind() == reflect.String && rv.Kind() == reflect.String:
+		out.SetString(rv.String())
+	}
+	return out
+}
+
+func isNumeric(k reflect.Kind) bool {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
+}
+
+// compileOpts say what an expression must produce.
+type compileOpts struct {
+	asBool   bool
+	asString bool
+}
+
+// compile parses and type-checks src in scope sc. pos is where src starts
+// in the file; problems are reported with the column inside the expression.
+// laterSteps names steps that exist but run after this point, for a
+// clearer message than "unknown field".
+func compileExpr(d *diags, src string, pos Pos, sc *scope, o compileOpts, laterSteps map[string]bool) *Expr {
+	at := func(from int) Pos { return Pos{Line: pos.Line, Col: pos.Col + from} }
+	tree, err := exprparser.Parse(src)
+	if err != nil {
+		d.add(at(errFrom(err)), "invalid expression %q: %s", src, cleanExprError(err))
+		return nil
+	}
+	// Check names first: our messages are better than a type checker's.
+	if !checkNames(d, tree, src, at, sc, laterSteps) {
+		return nil
+	}
+	opts := []expr.Option{expr.Env(reflect.New(sc.typ).Elem().Interface())}
+	if o.asBool {
+		opts = append(opts, expr.AsBool())
+	}
+	if o.asString {
+		opts = append(opts, expr.AsKind(reflect.String))
+	}
+	prog, err := expr.Compile(src, opts...)
+	if err != nil {
+		msg := cleanExprError(err)
+		if o.asBool && strings.Contains(msg, "expected bool") {
+			msg = fmt.Sprintf("expected a bool expression, found %s", strings.TrimPrefix(msg, "expected bool, but got "))
+		}
+		d.add(at(errFrom(err)), "invalid expression %q: %s", src, msg)
+		return nil
+	}
+	e := &Expr{Source: src, Pos: pos, program: prog, scope: sc}
+	for _, id := range exprIdents(tree) {
+		if p, err := expr.Compile(id, expr.Env(reflect.New(sc.typ).Elem().Interface())); err == nil {
+			e.idents = append(e.idents, id)
+			e.identProgs = append(e.identProgs, p)
+		}
+	}
+	return e
+}
+
+func errFrom(err error) int {
+	if fe, ok := err.(*file.Error); ok {
+		return fe.From
+	}
+	return 0
+}
+
+// checkNames walks member chains rooted at scope objects (inputs, steps,
+// colours, live, idle) and unknown identifiers, reporting each with a hint.
+func checkNames(d *diags, tree *exprparser.Tree, src string, at func(int) Pos, sc *scope, laterSteps map[string]bool) bool {
+	ok := true
+	var visit func(n ast.Node)
+	reported := map[int]bool{}
+	report := func(from int, format string, args ...any) {
+		if reported[from] {
+			return
+		}
+		reported[from] = true
+		ok = false
+		d.add(at(from), format, args...)
+	}
+	visit = func(n ast.Node) {
+		m, isMember := n.(*ast.MemberNode)
+		if !isMember {
+			return
+		}
+		root, isIdent := m.Node.(*ast.IdentifierNode)
+		prop, isStr := m.Property.(*ast.StringNode)
+		if !isIdent || !isStr {
+			return
+		}
+		known, tracked := sc.names[root.Value]
+		if !tracked || contains(known, prop.Value) {
+			return
+		}
+		from := m.Property.Location().From
+		switch root.Value {
+		case "steps":
+			if laterSteps[prop.Value] {
+				report(from, "step %q runs later: its outputs are not available here (expected a step that runs before this one: %s)", prop.Value, list(known))
+			} else {
+				report(from, "unknown step %q (expected one of the steps that run before this one: %s)", prop.Value, list(known))
+			}
+		case "inputs":
+			report(from, "unknown input %q%s (declared inputs: %s)", prop.Value, hint(prop.Value, known), list(known))
+		default:
+			report(from, "unknown field %q of %s%s (expected one of: %s)", prop.Value, root.Value, hint(prop.Value, known), list(known))
+		}
+	}
+	walker := &funcVisitor{fn: visit}
+	ast.Walk(&tree.Node, walker)
+	// Unknown top-level identifiers.
+	idv := &funcVisitor{fn: func(n ast.Node) {
+		id, isIdent := n.(*ast.IdentifierNode)
+		if !isIdent {
+			return
+		}
+		if contains(sc.names[""], id.Value) || isBuiltin(id.Value) {
+			return
+		}
+		report(id.Location().From, "unknown name %q%s (expected one of: %s)", id.Value, hint(id.Value, sc.names[""]), list(sc.names[""]))
+	}}
+	ast.Walk(&tree.Node, idv)
+	return ok
+}
+
+type funcVisitor struct{ fn func(ast.Node) }
+
+func (v *funcVisitor) Visit(n *ast.Node) { v.fn(*n) }
+
+// isBuiltin reports expr's own functions and predicates' implicit names,
+// which the identifier walk would otherwise flag.
+func isBuiltin(name string) bool {
+	switch name {
+	case "#", "nil", "true", "false", "$env", "#index", "#acc":
+		return true
+	}
+	for _, b := range builtinNames {
+		if b == name {
+			return true
+		}
+	}
+	return false
+}
+
+var builtinNames = []string{
+	"all", "none", "any", "one", "filter", "map", "count", "sum", "find", "findIndex", "findLast",
+	"findLastIndex", "groupBy", "sortBy", "reduce", "len", "type", "abs", "ceil", "floor", "round",
+	"int", "float", "string", "trim", "trimPrefix", "trimSuffix", "upper", "lower", "split",
+	"splitAfter", "replace", "repeat", "indexOf", "lastIndexOf", "hasPrefix", "hasSuffix", "max",
+	"min", "mean", "median", "toJSON", "fromJSON", "toBase64", "fromBase64", "now", "duration",
+	"date", "timezone", "first", "last", "get", "keys", "values", "toPairs", "fromPairs", "sort",
+	"concat", "flatten", "uniq", "join", "reverse", "bitand", "bitor", "bitxor", "bitnand",
+	"bitnot", "bitshl", "bitshr", "bitushr", "take",
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func list(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// hint suggests the closest known name for a typo.
+func hint(s string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(s, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(", did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
