@@ -142,12 +142,22 @@ func (s *Spec) Bind(raw map[string]any) (Params, []*ParamError) {
 		}
 		cv, err := Coerce(prm.Type, prm.Items, v)
 		if err != nil {
-			errs = append(errs, &ParamError{prm.Name, err.Error()})
+			msg := err.Error()
+			if prm.Sensitive {
+				// Coerce quotes what it found; a secret must not reach
+				// an error message, so only the expected type is named.
+				msg = fmt.Sprintf("expected %s, found a value that is not (not shown: the param is sensitive)", Describe(prm.Type))
+			}
+			errs = append(errs, &ParamError{prm.Name, msg})
 			continue
 		}
 		if len(prm.Enum) > 0 {
 			if str, _ := cv.(string); !contains(prm.Enum, str) {
-				errs = append(errs, &ParamError{prm.Name, fmt.Sprintf("expected one of %s, found %q", strings.Join(prm.Enum, ", "), str)})
+				found := fmt.Sprintf("%q", str)
+				if prm.Sensitive {
+					found = "another value (not shown: the param is sensitive)"
+				}
+				errs = append(errs, &ParamError{prm.Name, fmt.Sprintf("expected one of %s, found %s", strings.Join(prm.Enum, ", "), found)})
 				continue
 			}
 		}
