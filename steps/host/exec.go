@@ -94,7 +94,7 @@ func (s *execStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 	res, err := runCommand(ctx, argv, p.String("dir"), p.StringMap("env"), timeout)
 	out := steps.Outputs{"exit_code": res.exitCode, "stdout": res.stdout, "stderr": res.stderr}
 	if err != nil {
-		return out, err
+		return out, fmt.Errorf("host.exec: %w", err)
 	}
 	call.Log.Debug().Strs("command", argv).Int("exit_code", res.exitCode).Msg("command finished")
 	return out, nil
@@ -143,15 +143,15 @@ func runCommand(ctx context.Context, argv []string, dir string, env map[string]s
 		// server started in the background). That is what start scripts do.
 		return res, nil
 	case ctx.Err() != nil:
-		return res, fmt.Errorf("host.exec: %q cancelled: %w", name, ctx.Err())
+		return res, fmt.Errorf("%q cancelled: %w", name, ctx.Err())
 	case runCtx.Err() != nil:
-		return res, fmt.Errorf("host.exec: %q timed out after %s and was killed%s", name, timeout, stderrTail(res.stderr))
+		return res, fmt.Errorf("%q timed out after %s and was killed%s", name, timeout, stderrTail(res.stderr))
 	case cmd.ProcessState == nil:
-		return res, fmt.Errorf("host.exec: start %q: %w", name, err)
+		return res, fmt.Errorf("start %q: %w", name, err)
 	case res.exitCode == -1:
-		return res, fmt.Errorf("host.exec: %q %s%s", name, cmd.ProcessState, stderrTail(res.stderr))
+		return res, fmt.Errorf("%q %s%s", name, cmd.ProcessState, stderrTail(res.stderr))
 	default:
-		return res, fmt.Errorf("host.exec: %q exited with code %d%s", name, res.exitCode, stderrTail(res.stderr))
+		return res, fmt.Errorf("%q exited with code %d%s", name, res.exitCode, stderrTail(res.stderr))
 	}
 }
 

@@ -1,0 +1,66 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/bluegreen-deploy/bluegreen/steps"
+)
+
+func init() {
+	steps.Register(steps.Spec{
+		Kind:    "host.nginx.get-upstream",
+		Title:   "Read the nginx upstream",
+		Summary: "Reads which server an nginx upstream include file sends traffic to and, given the colours' ports, which colour that is.",
+		Doc: "The include file sits inside an `upstream` block (`upstream app { include " +
+			"/etc/nginx/bluegreen/app.upstream; }`) and holds `server` lines such as " +
+			"`server 127.0.0.1:8081;`. The live server is the first one not marked `backup` or " +
+			"`down`. Use the step as `detect` in a same-host runbook: the colour whose port " +
+			"the file names is live. It reads the file, not nginx's memory: " +
+			"host.nginx.set-upstream keeps the two equal by restoring the file when a test or " +
+			"reload fails.",
+		Params: []steps.Param{
+			{Name: "file", Type: steps.String, Required: true,
+				Doc: "The upstream include file.", Examples: []any{"/etc/nginx/bluegreen/app.upstream"}},
+			{Name: "colours", Type: steps.Map, Items: steps.Int,
+				Doc:      "Port of each colour; the output colour is the one whose port is live.",
+				Examples: []any{map[string]any{"blue": 8081, "green": 8082}}},
+		},
+		Outputs: []steps.Output{
+			{Name: "address", Type: steps.String, Doc: "The live server's address as written, e.g. 127.0.0.1:8081."},
+			{Name: "host", Type: steps.String, Doc: "The live server's host (or socket path)."},
+			{Name: "port", Type: steps.Int, Doc: "The live server's port (0 for a unix socket)."},
+			{Name: "servers", Type: steps.List, Doc: "Every server address in the file, in order."},
+			{Name: "colour", Type: steps.String, Doc: "The colour whose port is live; empty when none matches or colours is not given."},
+		},
+		New: func() steps.Step { return steps.StepFunc(getUpstreamStep) },
+	})
+}
+
+func getUpstreamStep(_ context.Context, call *steps.Call) (steps.Outputs, error) {
+	file := call.Params.String("file")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("host.nginx.get-upstream: read upstream file: %w", err)
+	}
+	servers, err := parseUpstream(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("host.nginx.get-upstream: parse %s: %w", file, err)
+	}
+	live, ok := liveServer(servers)
+	if !ok {
+		return nil, fmt.Errorf("host.nginx.get-upstream: %s has no server that takes traffic (every server is missing, backup or down)", file)
+	}
+	addrs := make([]any, len(servers))
+	for i, s := range servers {
+		addrs[i] = s.Address
+	}
+	return steps.Outputs{
+		"address": live.Address,
+		"host":    live.Host,
+		"port":    live.Port,
+		"servers": addrs,
+		"colour":  colourOfPort(call.Params.Map("colours"), live.Port),
+	}, nil
+}

@@ -1,0 +1,138 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/bluegreen-deploy/bluegreen/steps"
+)
+
+func init() {
+	steps.Register(steps.Spec{
+		Kind:    "host.nginx.set-upstream",
+		Title:   "Switch the nginx upstream",
+		Summary: "Points an nginx upstream include file at another port, tests the configuration and reloads nginx; the undo points it back.",
+		Doc: "The file is replaced atomically (written beside, then renamed over), then " +
+			"`test_command` checks the whole configuration and `reload_command` makes nginx " +
+			"load it. A reload is graceful: old workers finish the requests they hold, new " +
+			"ones use the new upstream, and no connection is refused.\n\n" +
+			"When the test or the reload fails the previous file is put back before the step " +
+			"fails, so the file always says what nginx serves. The undo restores the previous " +
+			"file byte for byte (through `content`) and reloads again. The test and reload run " +
+			"even when the file already has the wanted content: after a crash between write " +
+			"and reload, running the step again completes the switch.",
+		Params: []steps.Param{
+			{Name: "file", Type: steps.String, Required: true,
+				Doc: "The upstream include file (it must exist: nginx.conf includes it).", Examples: []any{"/etc/nginx/bluegreen/app.upstream"}},
+			{Name: "port", Type: steps.Int,
+				Doc: "The port of the copy that must take traffic. Give port or content.", Examples: []any{8082}},
+			{Name: "host", Type: steps.String, Default: "127.0.0.1",
+				Doc: "The host of the server line."},
+			{Name: "content", Type: steps.String,
+				Doc: "The whole include file, written as given instead of a server line for port. The undo uses it to restore a file exactly."},
+			{Name: "test_command", Type: steps.List, Items: steps.String, Default: []any{"nginx", "-t"},
+				Doc: "The command that checks nginx's configuration (argv, no shell)."},
+			{Name: "reload_command", Type: steps.List, Items: steps.String, Default: []any{"nginx", "-s", "reload"},
+				Doc:      "The command that reloads nginx (argv, no shell).",
+				Examples: []any{[]any{"systemctl", "reload", "nginx"}}},
+			{Name: "timeout", Type: steps.Duration, Default: 30 * time.Second,
+				Doc: "Time allowed for each of the test and reload commands."},
+			{Name: "colours", Type: steps.Map, Items: steps.Int,
+				Doc: "Port of each colour, to name the colours in the outputs and in the file's comment."},
+		},
+		Outputs: []steps.Output{
+			{Name: "previous_port", Type: steps.Int, Doc: "The live port before the switch (0 when the file named none)."},
+			{Name: "port", Type: steps.Int, Doc: "The live port now."},
+			{Name: "changed", Type: steps.Bool, Doc: "Whether the file's content changed."},
+			{Name: "previous_colour", Type: steps.String, Doc: "The colour live before, when colours is given."},
+			{Name: "colour", Type: steps.String, Doc: "The colour live now, when colours is given."},
+		},
+		Mutates: true,
+		New:     func() steps.Step { return steps.StepFunc(setUpstreamStep) },
+	})
+}
+
+func setUpstreamStep(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
+	p := call.Params
+	file := p.String("file")
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("host.nginx.set-upstream: "+format, args...)
+	}
+	if p.Has("port") == p.Has("content") {
+		return nil, fail("give exactly one of params \"port\" and \"content\"")
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, fail("stat upstream file: %w", err)
+	}
+	old, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fail("read upstream file: %w", err)
+	}
+	colours := p.Map("colours")
+	var next string
+	if p.Has("content") {
+		next = p.String("content")
+	} else {
+		next = renderUpstream(p.String("host"), p.Int("port"), colourOfPort(colours, p.Int("port")))
+	}
+	out := steps.Outputs{"changed": string(old) != next}
+	out["previous_port"], out["previous_colour"] = livePort(string(old), colours)
+	out["port"], out["colour"] = livePort(next, colours)
+
+	if !call.Undoing {
+		undo := steps.Undo{
+			Kind: "host.nginx.set-upstream",
+			Params: map[string]any{
+				"file":           file,
+				"content":        string(old),
+				"test_command":   p.List("test_command"),
+				"reload_command": p.List("reload_command"),
+				"timeout":        p.Duration("timeout").String(),
+			},
+			Note: fmt.Sprintf("restore %s (live port %d) and reload nginx", file, out["previous_port"]),
+		}
+		if err := call.BeforeChange(undo); err != nil {
+			return nil, fail("journal undo for %s: %w", file, err)
+		}
+	}
+
+	if err := writeFileAtomic(file, []byte(next), fi.Mode().Perm()); err != nil {
+		return nil, fail("write %s: %w", file, err)
+	}
+	// restore puts the old file back after a failed test or reload and
+	// reports both problems if that fails too.
+	restore := func(cause error) error {
+		if err := writeFileAtomic(file, old, fi.Mode().Perm()); err != nil {
+			return errors.Join(cause, fail("restore %s after the failure: %w (the file now names port %d; nginx still serves the old configuration)", file, err, out["port"]))
+		}
+		return cause
+	}
+	timeout := p.Duration("timeout")
+	if _, err := runCommand(ctx, p.Strings("test_command"), "", nil, timeout); err != nil {
+		return nil, restore(fail("nginx configuration test failed, %s restored: %w", file, err))
+	}
+	if _, err := runCommand(ctx, p.Strings("reload_command"), "", nil, timeout); err != nil {
+		return nil, restore(fail("nginx reload failed, %s restored: %w", file, err))
+	}
+	call.Log.Info().Str("file", file).Any("from", out["previous_port"]).Any("to", out["port"]).Msg("nginx upstream switched and reloaded")
+	return out, nil
+}
+
+// livePort returns the live port an include file names and its colour;
+// (0, "") when the file names none or does not parse (content restored by
+// an undo may be anything nginx accepts).
+func livePort(text string, colours map[string]any) (int, string) {
+	servers, err := parseUpstream(text)
+	if err != nil {
+		return 0, ""
+	}
+	s, ok := liveServer(servers)
+	if !ok {
+		return 0, ""
+	}
+	return s.Port, colourOfPort(colours, s.Port)
+}
