@@ -1,0 +1,5 @@
+package engine
+
+import "fmt"
+
+var sprintf = fmt.Sprintf
