@@ -648,10 +648,14 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 	}
 	x.emit(rc, &StepStarted{Path: path, ID: st.ID, Label: st.Label(), Kind: st.Uses, Phase: st.Phase, Params: rc.scrubMap(st.Spec.Redacted(params))})
 	began := time.Now()
+	timeout, err := evalDuration(st.timeoutT, st.Timeout, vals, "timeout")
+	if err != nil {
+		return rc.fail(st, path, err)
+	}
 	sctx := ctx
-	if st.Timeout > 0 {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		sctx, cancel = context.WithTimeout(ctx, st.Timeout)
+		sctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	changed := 0
@@ -672,8 +676,8 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 		out, err = rc.gate(sctx, st, path, inst, call, vals)
 	} else {
 		out, err = inst.Run(sctx, call)
-		if err == nil && st.Timeout > 0 && sctx.Err() != nil && ctx.Err() == nil {
-			err = fmt.Errorf("timed out after %s", st.Timeout)
+		if err == nil && timeout > 0 && sctx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("timed out after %s", timeout)
 		}
 	}
 	if err != nil {
@@ -846,7 +850,17 @@ func (rc *runCtx) applyUndo(ctx context.Context, e *state.Entry, attempts int, b
 
 // gate polls a read-only step until its condition holds.
 func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.Step, call *steps.Call, vals map[string]any) (steps.Outputs, error) {
-	g := st.Gate
+	g := *st.Gate
+	var err error
+	if g.Every, err = evalDuration(g.everyT, g.Every, vals, "gate: every"); err != nil {
+		return nil, err
+	}
+	if g.Timeout, err = evalDuration(g.timeoutT, g.Timeout, vals, "gate: timeout"); err != nil {
+		return nil, err
+	}
+	if g.Every <= 0 || g.Timeout <= 0 {
+		return nil, fmt.Errorf("gate: every (%s) and timeout (%s) must be above zero", g.Every, g.Timeout)
+	}
 	start := time.Now()
 	passes, errs := 0, 0
 	var lastVals map[string]any
@@ -948,6 +962,22 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 		case <-t.C:
 		}
 	}
+}
+
+// evalDuration resolves a duration that may be an expression.
+func evalDuration(t *Tmpl, lit time.Duration, vals map[string]any, what string) (time.Duration, error) {
+	if t == nil {
+		return lit, nil
+	}
+	v, err := t.Eval(vals)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	d, err := steps.Coerce(steps.Duration, "", v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return d.(time.Duration), nil
 }
 
 func formatVals(m map[string]any) string {

@@ -180,7 +180,7 @@ const gateRunbook = `
 version: 1
 name: gates
 inputs:
-  passes: {type: int, default: 1}
+  wait: {type: duration, default: 200ms}
 colours: {blue: {asg: web-blue}, green: {asg: web-green}}
 steps:
   - id: scale
@@ -189,7 +189,7 @@ steps:
   - id: wait
     uses: test.health
     with: {group: web-green}
-    gate: {until: "healthy == total", every: 1ms, timeout: 200ms, passes: 3}
+    gate: {until: "healthy == total", every: 1ms, timeout: "${{ inputs.wait }}", passes: 3}
 `
 
 func TestGatePassesNeedsConsecutiveTrues(t *testing.T) {

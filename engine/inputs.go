@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -122,12 +123,17 @@ func zero(t steps.Type) any {
 	return v
 }
 
-// RedactInputs returns inputs with sensitive values left out.
+// RedactInputs returns inputs with sensitive values left out, and
+// durations as text ("2m0s") so they survive a JSON journal and are typed
+// again by their declaration on resume.
 func (r *Runbook) RedactInputs(in map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range in {
 		if i := r.inputs[k]; i != nil && i.Sensitive {
 			continue
+		}
+		if d, ok := v.(time.Duration); ok {
+			v = d.String()
 		}
 		out[k] = v
 	}

@@ -78,6 +78,8 @@ type Step struct {
 	Phase   string
 	Timeout time.Duration
 	Pos     Pos
+	// timeoutT is set when timeout is an expression.
+	timeoutT *Tmpl
 	// seg is the step's path segment: its id, or "#<index>".
 	seg string
 }
@@ -92,6 +94,10 @@ type Gate struct {
 	Passes    int
 	MaxErrors int
 	Pos       Pos
+	// everyT and timeoutT are set when every or timeout is an expression
+	// (e.g. "${{ inputs.health_timeout }}"); they are resolved when the
+	// gate starts.
+	everyT, timeoutT *Tmpl
 }
 
 // Default gate settings.

@@ -165,6 +165,27 @@ func (p *parser) duration(n *yaml.Node, what string) (time.Duration, bool) {
 	return dur, true
 }
 
+// durationOrTmpl parses a duration written literally ("30s") or as one
+// expression ("${{ inputs.bake }}"), whose static type must fit.
+func (p *parser) durationOrTmpl(n *yaml.Node, what string, sc *scope, later map[string]bool) (time.Duration, *Tmpl, bool) {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${{") {
+		t := p.tmpl(n, sc, later)
+		if t.kind != tmplExpr {
+			p.d.add(pos(n), "%s: expected a duration or exactly one ${{ }} expression, found %q", what, n.Value)
+			return 0, nil, false
+		}
+		if t.expr != nil {
+			if typ := t.expr.Type(); typ != nil && !compatible(typ, steps.Duration) {
+				p.d.add(t.expr.Pos, "%s: expected a duration, found an expression of type %s", what, typeWord(typ))
+				return 0, nil, false
+			}
+		}
+		return 0, t, true
+	}
+	d, ok := p.duration(n, what)
+	return d, nil, ok
+}
+
 func (p *parser) integer(n *yaml.Node, what string) (int, bool) {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
 		p.d.add(pos(n), "%s: expected an integer, found %s", what, kindName(n))
@@ -543,11 +564,11 @@ func (p *parser) step(n *yaml.Node, index int, locals []scopeField, visible *[]s
 	if !contains(p.rb.Phases, p.phase) {
 		p.rb.Phases = append(p.rb.Phases, p.phase)
 	}
-	if v, ok := f["timeout"]; ok {
-		st.Timeout, _ = p.duration(v, what+": timeout")
-	}
 	sc := newScope(append(append([]scopeField{}, locals...), p.globals(*visible)...))
 	later := p.later(*visible)
+	if v, ok := f["timeout"]; ok {
+		st.Timeout, st.timeoutT, _ = p.durationOrTmpl(v, what+": timeout", sc, later)
+	}
 	if v, ok := f["if"]; ok {
 		st.If = p.boolOrExpr(v, what+": if", sc, compileOpts{asBool: true})
 	}
@@ -617,7 +638,7 @@ func (p *parser) step(n *yaml.Node, index int, locals []scopeField, visible *[]s
 			p.d.add(pos(g), "%s: gate: %s changes things and cannot be repeated as a gate (gates poll read-only steps)", what, st.Uses)
 		} else {
 			gsc := newScope(append(append([]scopeField{{"elapsed", reflect.TypeOf(time.Duration(0))}, {"attempt", reflect.TypeOf(0)}}, outputFields(st.Spec)...), append(append([]scopeField{}, locals...), p.globals(*visible)...)...))
-			st.Gate = p.gate(g, what, gsc, later)
+			st.Gate = p.gate(g, what, gsc, sc, later)
 		}
 	}
 	if st.ID != "" {
@@ -639,7 +660,7 @@ func (p *parser) uses(n *yaml.Node) (string, *steps.Spec) {
 	return s, spec
 }
 
-func (p *parser) gate(n *yaml.Node, what string, sc *scope, later map[string]bool) *Gate {
+func (p *parser) gate(n *yaml.Node, what string, sc, outer *scope, later map[string]bool) *Gate {
 	f := p.fields(n, what+": gate", "until", "fail", "every", "timeout", "passes", "max_errors")
 	if n.Kind != yaml.MappingNode {
 		return nil
@@ -655,19 +676,19 @@ func (p *parser) gate(n *yaml.Node, what string, sc *scope, later map[string]boo
 		p.d.add(pos(n), "%s: gate: expected until (the condition to wait for) or fail (the condition that fails at once), found neither", what)
 	}
 	if v, ok := f["every"]; ok {
-		if d, ok := p.duration(v, what+": gate: every"); ok {
-			if d <= 0 {
+		if d, t, ok := p.durationOrTmpl(v, what+": gate: every", outer, later); ok {
+			if t == nil && d <= 0 {
 				p.d.add(pos(v), "%s: gate: every: expected a duration above zero, found %q", what, v.Value)
 			}
-			g.Every = d
+			g.Every, g.everyT = d, t
 		}
 	}
 	if v, ok := f["timeout"]; ok {
-		if d, ok := p.duration(v, what+": gate: timeout"); ok {
-			if d <= 0 {
+		if d, t, ok := p.durationOrTmpl(v, what+": gate: timeout", outer, later); ok {
+			if t == nil && d <= 0 {
 				p.d.add(pos(v), "%s: gate: timeout: expected a duration above zero, found %q", what, v.Value)
 			}
-			g.Timeout = d
+			g.Timeout, g.timeoutT = d, t
 		}
 	}
 	if v, ok := f["passes"]; ok {
