@@ -71,6 +71,10 @@ type StepFinished struct {
 	Duration time.Duration  `json:"duration"`
 	// Sensitive names the outputs that were withheld from Outputs.
 	Sensitive []string `json:"sensitive,omitempty"`
+	// SensitiveOutputs holds the withheld values. It is never serialized
+	// or logged; only a sink that can mask values (Octopus sensitive output
+	// variables) may use it.
+	SensitiveOutputs map[string]any `json:"-"`
 }
 
 // StepFailed is sent when a step fails.

@@ -698,10 +698,11 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 	for k, v := range out {
 		outputs[k] = steps.Normalize(v)
 	}
-	public, withheld := map[string]any{}, []string(nil)
+	public, withheld, secretOut := map[string]any{}, []string(nil), map[string]any{}
 	for k, v := range outputs {
 		if o := st.Spec.Output(k); o != nil && o.Sensitive {
 			withheld = append(withheld, k)
+			secretOut[k] = v
 			continue
 		}
 		public[k] = v
@@ -716,7 +717,7 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 	if err := rc.save(); err != nil {
 		return err
 	}
-	x.emit(rc, &StepFinished{Path: path, ID: st.ID, Label: st.Label(), Kind: st.Uses, Outputs: rc.scrubMap(public), Duration: time.Since(began), Sensitive: withheld})
+	x.emit(rc, &StepFinished{Path: path, ID: st.ID, Label: st.Label(), Kind: st.Uses, Outputs: rc.scrubMap(public), Duration: time.Since(began), Sensitive: withheld, SensitiveOutputs: secretOut})
 	return nil
 }
 

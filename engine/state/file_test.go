@@ -641,3 +641,29 @@ func TestSaveRejects(t *testing.T) {
 		t.Error("Save with an empty key returned no error")
 	}
 }
+
+// FuzzFileName checks the file-name invariants for any key: no path
+// separator, no leading dot, bounded length, and the name is stable.
+func FuzzFileName(f *testing.F) {
+	for _, k := range []string{"web", "a/b", "..", ".x", "é", strings.Repeat("z", 200)} {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		name, err := state.FileName(key)
+		if key == "" {
+			if err == nil {
+				t.Fatal("empty key accepted")
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("FileName(%q): %v", key, err)
+		}
+		if name == "" || strings.ContainsAny(name, "/\\\x00") || strings.HasPrefix(name, ".") || len(name) > 120 {
+			t.Fatalf("FileName(%q) = %q: not a safe file name", key, name)
+		}
+		if again, _ := state.FileName(key); again != name {
+			t.Fatalf("FileName(%q) is not stable: %q then %q", key, name, again)
+		}
+	})
+}

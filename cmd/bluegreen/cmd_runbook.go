@@ -1,0 +1,331 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/engine/state"
+	"github.com/bluegreen-deploy/bluegreen/steps"
+)
+
+// runFlags are shared by run, resume, rollback, plan and status.
+type runFlags struct {
+	sets          []string
+	inputsFile    string
+	phase         string
+	stateSpec     string
+	key           string
+	octopusOutput bool
+	output        string
+	live          string
+}
+
+func (f *runFlags) addInputs(c *cobra.Command) {
+	c.Flags().StringArrayVar(&f.sets, "set", nil, "set an input: --set key=value (typed by the input's declared type; repeatable)")
+	c.Flags().StringVar(&f.inputsFile, "inputs", "", "read inputs from a YAML or JSON file (--set wins over it)")
+}
+
+func (f *runFlags) addState(c *cobra.Command) {
+	c.Flags().StringVar(&f.stateSpec, "state", "", "state store: a directory (default .bluegreen/ beside the runbook) or dynamodb://TABLE")
+	c.Flags().StringVar(&f.key, "key", "", "state key (default: the runbook's name)")
+}
+
+func (f *runFlags) inputs() (map[string]any, error) {
+	raw := map[string]any{}
+	if f.inputsFile != "" {
+		m, err := engine.ReadInputsFile(f.inputsFile)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range m {
+			raw[k] = v
+		}
+	}
+	sets, err := engine.ParseSets(f.sets)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range sets {
+		raw[k] = v
+	}
+	return raw, nil
+}
+
+func (a *app) load(path string) (*engine.Runbook, error) {
+	return engine.Load(path, steps.Default)
+}
+
+func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*engine.Executor, error) {
+	st, err := state.Open(f.stateSpec, filepath.Join(filepath.Dir(rb.File), ".bluegreen"))
+	if err != nil {
+		return nil, &usageError{fmt.Errorf("--state: %w", err)}
+	}
+	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log}
+	x.Sinks = append(x.Sinks, engine.LogSink(a.log))
+	if f.octopusOutput {
+		x.Sinks = append(x.Sinks, octopusSink(a, rb))
+	}
+	return x, nil
+}
+
+// octopusSink is replaced by the Octopus service-message sink when that
+// package is linked in (cmd_octopus_output.go).
+var octopusSink = func(a *app, rb *engine.Runbook) engine.Sink { return func(engine.Event) {} }
+
+func (a *app) validateCmd() *cobra.Command {
+	var output string
+	c := &cobra.Command{
+		Use:   "validate RUNBOOK...",
+		Short: "Check runbooks completely without running anything",
+		Long: `validate parses every runbook, checks every step kind, param, input reference and
+expression against the step registry, and prints every problem as FILE:LINE:COL with a
+snippet. Exit 0 when all are valid, 2 otherwise. Nothing is contacted.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			all := &engine.InvalidError{}
+			for _, p := range args {
+				_, err := a.load(p)
+				var inv *engine.InvalidError
+				switch {
+				case err == nil:
+					if output != "json" {
+						fmt.Fprintf(a.stdout, "%s: valid\n", p)
+					}
+				case errors.As(err, &inv):
+					all.Diags = append(all.Diags, inv.Diags...)
+				default:
+					return err
+				}
+			}
+			if output == "json" {
+				diags := all.Diags
+				if diags == nil {
+					diags = []*engine.Diagnostic{}
+				}
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(map[string]any{"valid": len(all.Diags) == 0, "problems": diags})
+			}
+			if len(all.Diags) > 0 {
+				return all
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return c
+}
+
+func (a *app) planCmd() *cobra.Command {
+	f := &runFlags{}
+	c := &cobra.Command{
+		Use:   "plan RUNBOOK",
+		Short: "Show the resolved steps a run would take, changing nothing",
+		Long: `plan resolves inputs, colours and the live colour (running the read-only detect
+step, unless --live is given) and prints each step with its params as far as they can
+be known before the run. It makes no API call that changes anything.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			raw, err := f.inputs()
+			if err != nil {
+				return err
+			}
+			x, err := a.executor(cmd, rb, f)
+			if err != nil {
+				return err
+			}
+			p, err := x.Plan(cmd.Context(), rb, raw, engine.PlanOptions{Live: f.live})
+			if err != nil {
+				return err
+			}
+			if f.output == "json" {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(p)
+			}
+			printPlan(a, p)
+			return nil
+		},
+	}
+	f.addInputs(c)
+	f.addState(c)
+	c.Flags().StringVar(&f.phase, "phase", "", "plan only this phase")
+	c.Flags().StringVar(&f.live, "live", "", "assume this live colour instead of running detect")
+	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	return c
+}
+
+func printPlan(a *app, p *engine.Plan) {
+	fmt.Fprintf(a.stdout, "runbook %s: live %s → idle %s becomes live\n\n", p.Runbook, p.Live, p.Idle)
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PHASE\tSTEP\tUSES\tPARAMS")
+	for _, s := range p.Steps {
+		params := make([]string, 0, len(s.Params))
+		for k, v := range s.Params {
+			params = append(params, k+"="+steps.FormatValue(v))
+		}
+		sort.Strings(params)
+		uses := s.Uses
+		if s.Mutates {
+			uses += " *"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Phase, s.Path, uses, strings.Join(params, " "))
+		if s.If != "" {
+			fmt.Fprintf(tw, "\t\t  if\t%s\n", s.If)
+		}
+		if s.Gate != "" {
+			fmt.Fprintf(tw, "\t\t  gate\t%s\n", s.Gate)
+		}
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(a.stdout, "\n* changes something (its undo is journaled first)")
+}
+
+func (a *app) runLike(use, short, long string, fn func(x *engine.Executor, cmd *cobra.Command, rb *engine.Runbook, raw map[string]any) (*engine.Result, error), phase bool) *cobra.Command {
+	f := &runFlags{}
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			raw, err := f.inputs()
+			if err != nil {
+				return err
+			}
+			x, err := a.executor(cmd, rb, f)
+			if err != nil {
+				return err
+			}
+			res, err := fn(x, cmd, rb, raw)
+			if res != nil && err == nil {
+				fmt.Fprintf(a.stdout, "%s: %s, live colour %s (run %s)\n", rb.Name, res.Status, orDash(res.Live), res.RunID)
+			}
+			return err
+		},
+	}
+	f.addInputs(c)
+	f.addState(c)
+	if phase {
+		c.Flags().StringVar(&f.phase, "phase", "", "run only the steps of this phase (later phases run in later invocations)")
+	}
+	c.Flags().BoolVar(&f.octopusOutput, "octopus-output", false, "print Octopus service messages (output variables, warnings, result message); logs go to stdout")
+	return c
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (a *app) runCmd() *cobra.Command {
+	return a.runLike("run RUNBOOK", "Run a runbook: swap the colours, gated and reversible",
+		`run validates the runbook, takes its lock, detects the live colour and runs the steps.
+Before any change its undo is journaled; when a step or gate fails the journal is
+rolled back (or kept, with on_failure: stop). Exit 0 success, 1 failed, 2 invalid,
+3 lock held, 130/143 interrupted.`,
+		func(x *engine.Executor, cmd *cobra.Command, rb *engine.Runbook, raw map[string]any) (*engine.Result, error) {
+			return x.Run(cmd.Context(), rb, raw)
+		}, true)
+}
+
+func (a *app) resumeCmd() *cobra.Command {
+	return a.runLike("resume RUNBOOK", "Continue an interrupted or stopped run from its journal",
+		`resume continues the latest unfinished run: completed steps are skipped and the step
+that was in progress runs again. Sensitive inputs are not journaled: pass them again.`,
+		func(x *engine.Executor, cmd *cobra.Command, rb *engine.Runbook, raw map[string]any) (*engine.Result, error) {
+			return x.Resume(cmd.Context(), rb, raw)
+		}, false)
+}
+
+func (a *app) rollbackCmd() *cobra.Command {
+	return a.runLike("rollback RUNBOOK", "Undo the latest run's changes from its journal, newest first",
+		`rollback applies the recorded undos of the latest run in reverse order: after a crash,
+an interrupt, a stopped failure, or a finished release you want to revert.`,
+		func(x *engine.Executor, cmd *cobra.Command, rb *engine.Runbook, raw map[string]any) (*engine.Result, error) {
+			return x.Rollback(cmd.Context(), rb, raw)
+		}, false)
+}
+
+func (a *app) statusCmd() *cobra.Command {
+	f := &runFlags{}
+	c := &cobra.Command{
+		Use:   "status RUNBOOK",
+		Short: "Show the live colour, the latest run and the lock holder",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, err := a.load(args[0])
+			if err != nil {
+				return err
+			}
+			x, err := a.executor(cmd, rb, f)
+			if err != nil {
+				return err
+			}
+			key := f.key
+			if key == "" {
+				key = rb.Name
+			}
+			rec, err := x.Store.Load(cmd.Context(), key)
+			if err != nil {
+				return err
+			}
+			holder, err := x.Store.Holder(cmd.Context(), key)
+			if err != nil {
+				return err
+			}
+			if rec == nil {
+				rec = &state.Record{}
+			}
+			if f.output == "json" {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(map[string]any{"runbook": rb.Name, "live": rec.Live, "run": rec.Run, "lock": holder, "history": rec.History})
+			}
+			fmt.Fprintf(a.stdout, "runbook:  %s\nlive:     %s\n", rb.Name, orDash(rec.Live))
+			if holder != nil {
+				fmt.Fprintf(a.stdout, "lock:     held by %s\n", holder)
+			} else {
+				fmt.Fprintf(a.stdout, "lock:     free\n")
+			}
+			if r := rec.Run; r != nil {
+				fmt.Fprintf(a.stdout, "last run: %s %s (started %s, live %s → idle %s)\n", r.ID, r.Status, r.Started.Format(time.RFC3339), r.Live, r.Idle)
+				if r.Error != "" {
+					fmt.Fprintf(a.stdout, "error:    %s\n", r.Error)
+				}
+				pending := 0
+				for _, e := range r.Journal {
+					if e.State != state.EntryUndone {
+						pending++
+					}
+				}
+				fmt.Fprintf(a.stdout, "journal:  %d change(s), %d not undone\n", len(r.Journal), pending)
+			} else {
+				fmt.Fprintf(a.stdout, "last run: none\n")
+			}
+			return nil
+		},
+	}
+	f.addState(c)
+	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	return c
+}

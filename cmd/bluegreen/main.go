@@ -1,0 +1,16 @@
+// Command bluegreen runs zero-downtime blue/green releases of EC2
+// applications from declarative runbooks, and publishes itself to Octopus
+// Deploy as step templates.
+package main
+
+import (
+	"os"
+
+	// Step providers register themselves; the engine never names them.
+	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
+)
+
+func main() {
+	os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
