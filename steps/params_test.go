@@ -283,3 +283,29 @@ func TestDescribeAndTypeOf(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCoerce feeds arbitrary text, as the command line and Octopus hand it
+// over, to every type: Coerce must return a value of the type's Go type or
+// an error, never panic.
+func FuzzCoerce(f *testing.F) {
+	for _, s := range []string{"", "3", "1.5", "true", "90s", "[10, 50]", "{a: 1}", "{a: [", "- x\n- y", "&a [*a]", "!!binary x", "1e400", "-0"} {
+		f.Add(s)
+	}
+	types := []Type{String, Int, Number, Bool, Duration, List, Map, Any}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, typ := range types {
+			for _, items := range []Type{"", Int, String} {
+				v, err := Coerce(typ, items, s)
+				if err != nil {
+					continue
+				}
+				if typ != Any {
+					if cerr := checkGoType(typ, v); cerr != nil {
+						t.Fatalf("Coerce(%s, %s, %q) = %#v: %v", typ, items, s, v, cerr)
+					}
+				}
+				_ = FormatValue(v)
+			}
+		}
+	})
+}

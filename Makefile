@@ -1,0 +1,65 @@
+# bluegreen: build, test and generate. `make help` lists the targets.
+
+GO       ?= go
+BIN      ?= bin/bluegreen
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  ?= -s -w -X main.version=$(VERSION)
+# How long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 20s
+# The packages `make bench` runs.
+BENCH_PKGS ?= ./...
+
+# CI=true turns a missing nginx, PostgreSQL or moto_server from a skipped
+# integration test into a failed one; pass it on when it is set.
+ifdef CI
+export CI
+endif
+
+.PHONY: help build test generate lint demo bench fuzz cover clean moto
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+build: ## build bin/bluegreen
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bluegreen
+
+test: ## run every test, integration tests included (they start moto, nginx and PostgreSQL themselves)
+	$(GO) test ./... -count=1 -timeout 45m
+
+generate: ## regenerate the runbook schema, the Octopus step templates and docs/steps.md
+	@mkdir -p runbooks templates docs
+	$(GO) run ./cmd/bluegreen schema > runbooks/runbook.schema.json.tmp
+	mv runbooks/runbook.schema.json.tmp runbooks/runbook.schema.json
+	$(GO) run ./cmd/bluegreen templates export --out templates
+	$(GO) run ./internal/gendocs -out docs/steps.md
+
+lint: ## gofmt and go vet
+	@unformatted="$$(gofmt -l .)"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+demo: ## a whole weighted-DNS release and a rollback against moto (scripts/demo.sh)
+	bash scripts/demo.sh
+
+bench: ## benchmarks (no tests)
+	$(GO) test $(BENCH_PKGS) -run '^$$' -bench . -benchmem -count=1 -timeout 30m
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$target"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME); \
+		done; \
+	done
+
+cover: ## tests with a coverage report in coverage.html
+	$(GO) test ./... -count=1 -timeout 45m -coverprofile=coverage.out
+	$(GO) tool cover -html=coverage.out -o coverage.html
+
+moto: ## run moto_server on 127.0.0.1:5000 in the foreground, for trying runbooks by hand
+	@PATH="$$HOME/.pyenv/shims:$$PATH"; \
+	if command -v moto_server >/dev/null; then exec moto_server -H 127.0.0.1 -p 5000; \
+	else exec python3 -m moto.server -H 127.0.0.1 -p 5000; fi
+
+clean: ## remove build and coverage output
+	rm -rf bin coverage.out coverage.html
