@@ -235,5 +235,3 @@ var (
 	}
 	reportStepFailure = func(a *app, err error) {}
 )
-
-

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+
+	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/steps"
+)
+
+func init() {
+	octopusSink = newOctopusSink
+	reportStepOutputs = func(a *app, s *steps.Spec, out steps.Outputs) error {
+		r := octopus.NewReporter(a.stdout)
+		r.SingleStep = true
+		return r.Handle(octopus.Event{Kind: octopus.StepFinished, Outputs: out, Spec: s})
+	}
+	reportStepFailure = func(a *app, err error) {
+		_ = octopus.NewWriter(a.stdout).ResultMessage(err.Error())
+	}
+}
+
+// reportEntry is one line of the run report attached to the deployment.
+type reportEntry struct {
+	Type  string       `json:"type"`
+	Event engine.Event `json:"event"`
+}
+
+// newOctopusSink turns the engine's event stream into service messages:
+// BlueGreen.Live/Idle/RunId and each step's outputs as output variables,
+// warnings at warning level, the failure as the step's result message, and
+// the whole event stream as a JSON run report attached as an artifact.
+func newOctopusSink(a *app, rb *engine.Runbook) engine.Sink {
+	rep := octopus.NewReporter(a.stdout)
+	var report []reportEntry
+	fail := func(err error) {
+		if err != nil {
+			a.log.Warn().Err(err).Msg("could not write an Octopus service message")
+		}
+	}
+	return func(e engine.Event) {
+		report = append(report, reportEntry{Type: reflect.TypeOf(e).Elem().Name(), Event: e})
+		switch ev := e.(type) {
+		case *engine.RunStarted:
+			fail(rep.Handle(octopus.Event{Kind: octopus.RunStarted, RunID: ev.RunID, Live: ev.Live, Idle: ev.Idle}))
+		case *engine.StepFinished:
+			out := steps.Outputs{}
+			for k, v := range ev.Outputs {
+				out[k] = v
+			}
+			for k, v := range ev.SensitiveOutputs {
+				out[k] = v
+			}
+			spec, _ := steps.Lookup(ev.Kind)
+			fail(rep.Handle(octopus.Event{Kind: octopus.StepFinished, RunID: ev.RunID, StepID: ev.ID, Outputs: out, Spec: spec}))
+		case *engine.Message:
+			if ev.Level == "warn" {
+				fail(rep.Handle(octopus.Event{Kind: octopus.Warning, Message: ev.Text}))
+			}
+		case *engine.GateEvaluated:
+			if ev.Verdict == engine.VerdictError {
+				fail(rep.Handle(octopus.Event{Kind: octopus.Warning, Message: fmt.Sprintf("gate %s: poll %d failed: %s", ev.Label, ev.Attempt, ev.Error)}))
+			}
+		case *engine.UndoApplied:
+			msg := fmt.Sprintf("rolled back %s (%s)", ev.Path, ev.Undo.Kind)
+			if ev.Error != "" {
+				msg = fmt.Sprintf("undo of %s failed: %s", ev.Path, ev.Error)
+			}
+			fail(rep.Handle(octopus.Event{Kind: octopus.Warning, Message: msg}))
+		case *engine.RunFinished:
+			path, err := writeReport(ev.RunID, report)
+			fail(err)
+			var runErr error
+			if ev.Error != "" {
+				runErr = errors.New(ev.Error)
+			}
+			fail(rep.Handle(octopus.Event{Kind: octopus.RunFinished, RunID: ev.RunID, Live: ev.Live, Idle: rb.Other(ev.Live), Err: runErr, ReportPath: path}))
+		}
+	}
+}
+
+// writeReport saves the run's (already redacted) events as JSON.
+func writeReport(runID string, entries []reportEntry) (string, error) {
+	dir := os.Getenv("BLUEGREEN_REPORT_DIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, "bluegreen-report-"+runID+".json")
+	b, err := json.MarshalIndent(entries, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, b, 0o600)
+}
