@@ -3,7 +3,7 @@ package sql
 import (
 	"bytes"
 	"context"
-		"os"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -19,10 +19,10 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // run is one step invocation in a test: the params given, what the step
 // journaled, what it logged, and what it returned.
 type run struct {
-	undos  []steps.Undo
-	log    bytes.Buffer
-	out    steps.Outputs
-	err    error
+	undos []steps.Undo
+	log   bytes.Buffer
+	out   steps.Outputs
+	err   error
 }
 
 // runStep binds raw params against kind's spec (as the engine does) and

@@ -117,9 +117,12 @@ func (s *readOnlyStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs
 		}
 	}
 
-	stmt := "ALTER DATABASE " + pgx.Identifier{name}.Sanitize() + " RESET default_transaction_read_only"
+	// The explicit READ WRITE transaction matters when unfreezing: a
+	// session opened on a frozen database is read-only by default, and
+	// ALTER DATABASE counts as a write.
+	stmt := "BEGIN READ WRITE; ALTER DATABASE " + pgx.Identifier{name}.Sanitize() + " RESET default_transaction_read_only; COMMIT"
 	if want {
-		stmt = "ALTER DATABASE " + pgx.Identifier{name}.Sanitize() + " SET default_transaction_read_only = on"
+		stmt = "BEGIN READ WRITE; ALTER DATABASE " + pgx.Identifier{name}.Sanitize() + " SET default_transaction_read_only = on; COMMIT"
 	}
 	if _, err := db.Exec(ctx, stmt, nil, timeout); err != nil {
 		return nil, fmt.Errorf("sql.read-only: make the database %s: %w", describe(want), t.wrap("exec", err, timeout))

@@ -30,20 +30,20 @@ func TestReadOnly(t *testing.T) {
 	}{
 		{
 			name: "freeze a writable database", settings: nil, readOnly: true, terminate: true,
-			events: []string{"query", "undo", "exec: ALTER DATABASE", "exec: WITH others", "reset"},
-			stmt:   `ALTER DATABASE "orders" SET default_transaction_read_only = on`,
+			events: []string{"query", "undo", "exec: BEGIN READ", "exec: WITH others", "reset"},
+			stmt:   `BEGIN READ WRITE; ALTER DATABASE "orders" SET default_transaction_read_only = on; COMMIT`,
 			undo:   map[string]any{"dsn": fakeDSN, "read_only": false, "terminate_sessions": true, "timeout": "30s"},
 		},
 		{
 			name: "unfreeze a frozen database", settings: []any{"default_transaction_read_only=on"}, readOnly: false, terminate: true,
-			events: []string{"query", "undo", "exec: ALTER DATABASE", "exec: WITH others", "reset"},
-			stmt:   `ALTER DATABASE "orders" RESET default_transaction_read_only`,
+			events: []string{"query", "undo", "exec: BEGIN READ", "exec: WITH others", "reset"},
+			stmt:   `BEGIN READ WRITE; ALTER DATABASE "orders" RESET default_transaction_read_only; COMMIT`,
 			undo:   map[string]any{"dsn": fakeDSN, "read_only": true, "terminate_sessions": true, "timeout": "30s"},
 		},
 		{
 			name: "freeze without ending sessions", settings: []any{"search_path=app"}, readOnly: true, terminate: false,
-			events: []string{"query", "undo", "exec: ALTER DATABASE", "reset"},
-			stmt:   `ALTER DATABASE "orders" SET default_transaction_read_only = on`,
+			events: []string{"query", "undo", "exec: BEGIN READ", "reset"},
+			stmt:   `BEGIN READ WRITE; ALTER DATABASE "orders" SET default_transaction_read_only = on; COMMIT`,
 			undo:   map[string]any{"dsn": fakeDSN, "read_only": false, "terminate_sessions": false, "timeout": "30s"},
 		},
 		{
@@ -94,7 +94,7 @@ func TestReadOnlyQuotesTheDatabaseName(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	if want := `ALTER DATABASE "we""ird; DROP" SET default_transaction_read_only = on`; db.execs[0] != want {
+	if want := `BEGIN READ WRITE; ALTER DATABASE "we""ird; DROP" SET default_transaction_read_only = on; COMMIT`; db.execs[0] != want {
 		t.Errorf("statement = %q, want %q", db.execs[0], want)
 	}
 }
