@@ -37,7 +37,21 @@ type Executor struct {
 	// failed (default 3), UndoBackoff the first pause between tries (1s).
 	UndoAttempts int
 	UndoBackoff  time.Duration
+	// Recover says what Run does when the latest run did not finish (the
+	// process died, was interrupted, or stopped on failure): RecoverFail
+	// (the default) refuses, RecoverRollback undoes it and then starts the
+	// new run, RecoverResume finishes it instead of starting a new one.
+	// Octopus retries a failed step by running it again, so a template
+	// that passes --recover rollback heals a crashed release by itself.
+	Recover string
 }
+
+// Recover modes.
+const (
+	RecoverFail     = "fail"
+	RecoverRollback = "rollback"
+	RecoverResume   = "resume"
+)
 
 // RunFailedError is returned when a step failed; the run was rolled back
 // or stopped as the runbook's on_failure says. Exit code 1.
@@ -180,7 +194,21 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 	prev := rec.Run
 	continuing := x.Phase != "" && prev != nil && prev.Status == state.StatusPhaseDone && prev.Runbook == rb.Name
 	if unfinished(prev) {
-		return nil, invalid(rb.File, "run %s of %q did not finish (status %s): run `bluegreen resume` or `bluegreen rollback` first", prev.ID, rb.Name, prev.Status)
+		switch x.Recover {
+		case RecoverResume:
+			return x.resumeLocked(ctx, rb, rec, raw)
+		case RecoverRollback:
+			x.emit(nil, &Message{Level: "warn", Text: fmt.Sprintf("run %s did not finish (status %s): rolling it back before the new run", prev.ID, prev.Status)})
+			if _, err := x.rollbackLocked(ctx, rb, rec, raw); err != nil {
+				return nil, err
+			}
+			prev = rec.Run
+			continuing = false
+		case "", RecoverFail:
+			return nil, invalid(rb.File, "run %s of %q did not finish (status %s): run `bluegreen resume` or `bluegreen rollback` first (or run with --recover rollback|resume)", prev.ID, rb.Name, prev.Status)
+		default:
+			return nil, invalid(rb.File, "recover: expected fail, rollback or resume, found %q", x.Recover)
+		}
 	}
 	if x.Phase != "" {
 		idx := indexOf(rb.Phases, x.Phase)
@@ -254,6 +282,10 @@ func (x *Executor) Resume(ctx context.Context, rb *Runbook, raw map[string]any) 
 		return nil, err
 	}
 	defer release()
+	return x.resumeLocked(ctx, rb, rec, raw)
+}
+
+func (x *Executor) resumeLocked(ctx context.Context, rb *Runbook, rec *state.Record, raw map[string]any) (*Result, error) {
 	run := rec.Run
 	if run == nil || !unfinished(run) {
 		status := "none"
@@ -317,6 +349,10 @@ func (x *Executor) Rollback(ctx context.Context, rb *Runbook, raw map[string]any
 		return nil, err
 	}
 	defer release()
+	return x.rollbackLocked(ctx, rb, rec, raw)
+}
+
+func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.Record, raw map[string]any) (*Result, error) {
 	run := rec.Run
 	if run == nil {
 		return nil, invalid(rb.File, "nothing to roll back for %q: no run recorded", rb.Name)

@@ -517,3 +517,33 @@ steps:
 func reflectString(v any) string { return strings.TrimSpace(strings.ReplaceAll(fmtAny(v), "\n", " ")) }
 
 func fmtAny(v any) string { return sprintf("%+v", v) }
+
+func TestRecoverRollbackThenRun(t *testing.T) {
+	h := newHarness(t)
+	h.w.healthAfter["web-green"] = 1 << 30
+	src := strings.Replace(gateRunbook, "steps:", "on_failure: stop\nsteps:", 1)
+	rb := h.load(src)
+	if _, err := h.exec("").Run(context.Background(), rb, nil); err == nil {
+		t.Fatal("first run should fail")
+	}
+	h.w.healthAfter["web-green"] = 0
+	h.w.setSize("web-green", 5) // the failed run left 2; make the undo observable
+	x := h.exec("")
+	x.Recover = RecoverRollback
+	res, err := x.Run(context.Background(), rb, nil)
+	if err != nil || res.Status != state.StatusSucceeded {
+		t.Fatalf("recover rollback: %v %+v", err, res)
+	}
+	var undone bool
+	for _, e := range h.rec.events {
+		if u, ok := e.(*UndoApplied); ok && u.Undo.Params["desired"] == 0 && u.Error == "" {
+			undone = true
+		}
+	}
+	if !undone {
+		t.Fatal("the unfinished run was not rolled back first")
+	}
+	if h.w.size("web-green") != 2 {
+		t.Fatalf("new run did not scale: %v", h.w.sizes)
+	}
+}

@@ -25,6 +25,7 @@ type runFlags struct {
 	stateSpec     string
 	key           string
 	octopusOutput bool
+	recover       string
 	output        string
 	live          string
 }
@@ -69,7 +70,7 @@ func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*en
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("--state: %w", err)}
 	}
-	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log}
+	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover}
 	x.Sinks = append(x.Sinks, engine.LogSink(a.log))
 	if f.octopusOutput {
 		x.Sinks = append(x.Sinks, octopusSink(a, rb))
@@ -225,6 +226,7 @@ func (a *app) runLike(use, short, long string, fn func(x *engine.Executor, cmd *
 	f.addState(c)
 	if phase {
 		c.Flags().StringVar(&f.phase, "phase", "", "run only the steps of this phase (later phases run in later invocations)")
+		c.Flags().StringVar(&f.recover, "recover", "fail", "when the last run did not finish (crash, interrupt, stop): fail, rollback (undo it, then run) or resume (finish it)")
 	}
 	c.Flags().BoolVar(&f.octopusOutput, "octopus-output", false, "print Octopus service messages (output variables, warnings, result message); logs go to stdout")
 	return c

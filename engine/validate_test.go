@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// update rewrites the golden files of TestBrokenRunbooks from what the
+// parser reports now: `go test ./engine -run TestBrokenRunbooks -update`.
+// Read the diff before committing it; the goldens are the contract for
+// how problems are reported.
+var update = flag.Bool("update", false, "rewrite testdata/broken/*.golden")
+
+// diagLineRe is the first line of every diagnostic: FILE:LINE:COL: message.
+var diagLineRe = regexp.MustCompile(`^testdata/broken/[a-z0-9-]+\.yaml:\d+:\d+: \S`)
+
+// TestBrokenRunbooks loads every runbook under testdata/broken and compares
+// the complete report (every diagnostic with its position, message and
+// snippet) with the golden file beside it.
+func TestBrokenRunbooks(t *testing.T) {
+	files, err := filepath.Glob("testdata/broken/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 35 {
+		t.Fatalf("found %d broken runbooks, want at least 35", len(files))
+	}
+	for _, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			rb, err := Load(path, testRegistry(newWorld()))
+			if err == nil {
+				t.Fatalf("loaded %s without a problem (%d steps); it must be invalid", path, len(rb.Steps))
+			}
+			if rb != nil {
+				t.Errorf("Load returned a runbook along with an error")
+			}
+			var inv *InvalidError
+			if !errors.As(err, &inv) {
+				t.Fatalf("error is %T, want *InvalidError: %v", err, err)
+			}
+			got := inv.Format()
+			checkReport(t, inv)
+
+			golden := strings.TrimSuffix(path, ".yaml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("report differs from %s (run with -update to accept it)\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+// checkReport holds for every report, golden or not: each diagnostic names
+// the file with a real position, none is an internal error, and they come
+// sorted by position.
+func checkReport(t *testing.T, inv *InvalidError) {
+	t.Helper()
+	if len(inv.Diags) == 0 {
+		t.Fatal("InvalidError without diagnostics")
+	}
+	for i, d := range inv.Diags {
+		if !diagLineRe.MatchString(d.Error()) {
+			t.Errorf("diagnostic %d is not FILE:LINE:COL: message: %q", i, d.Error())
+		}
+		if d.Pos.Line < 1 || d.Pos.Col < 1 {
+			t.Errorf("diagnostic %d has no position: %q", i, d.Error())
+		}
+		if strings.Contains(d.Message, "internal error") {
+			t.Errorf("diagnostic %d is a recovered panic: %q", i, d.Message)
+		}
+		if d.Snippet == "" {
+			t.Errorf("diagnostic %d has no snippet: %q", i, d.Error())
+		}
+		if i > 0 {
+			p, q := inv.Diags[i-1].Pos, d.Pos
+			if q.Line < p.Line || (q.Line == p.Line && q.Col < p.Col) {
+				t.Errorf("diagnostics %d and %d are out of order: %v after %v", i-1, i, q, p)
+			}
+		}
+	}
+}
+
+// TestBrokenRunbookDetails pins the properties of a few reports that a
+// careless -update could lose: that every problem of a file is reported,
+// and that an expression error points inside the expression.
+func TestBrokenRunbookDetails(t *testing.T) {
+	tests := []struct {
+		file string
+		// diags is how many problems the file must report.
+		diags int
+		// caretAt is the text the first diagnostic's caret must sit on.
+		caretAt string
+	}{
+		{"expr-syntax", 1, "}}"},
+		{"expr-unknown-input", 1, "zone_idd"},
+		{"expr-unknown-step", 1, "helth"},
+		{"expr-later-step", 1, "shift"},
+		{"expr-unknown-output", 1, "healthyy"},
+		{"expr-type-mismatch", 1, "+ 1"},
+		{"expr-block-scalar", 1, "totl"},
+		{"expr-single-quoted", 1, "nope"},
+		{"if-not-bool", 1, "inputs.count"},
+		{"multiple-errors", 7, "naem"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			_, err := Load("testdata/broken/"+tc.file+".yaml", testRegistry(newWorld()))
+			var inv *InvalidError
+			if !errors.As(err, &inv) {
+				t.Fatalf("want *InvalidError, got %v", err)
+			}
+			if len(inv.Diags) != tc.diags {
+				t.Errorf("got %d diagnostics, want %d:\n%s", len(inv.Diags), tc.diags, inv.Format())
+			}
+			if got := caretText(t, inv.Diags[0].Snippet); !strings.HasPrefix(got, tc.caretAt) {
+				t.Errorf("caret sits on %q, want it on %q:\n%s", got, tc.caretAt, inv.Diags[0].Snippet)
+			}
+		})
+	}
+}
+
+// caretText returns the source text from the snippet's caret to the end of
+// the line.
+func caretText(t *testing.T, snippet string) string {
+	t.Helper()
+	lines := strings.Split(snippet, "\n")
+	if len(lines) != 2 {
+		t.Fatalf("snippet is not a line and a caret: %q", snippet)
+	}
+	src, caret := []rune(lines[0]), lines[1]
+	col := strings.IndexRune(caret, '^')
+	if col < 0 || col > len(src) {
+		t.Fatalf("no caret within the line: %q", snippet)
+	}
+	return string(src[col:])
+}
