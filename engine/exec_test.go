@@ -536,7 +536,7 @@ func TestRecoverRollbackThenRun(t *testing.T) {
 	}
 	var undone bool
 	for _, e := range h.rec.events {
-		if u, ok := e.(*UndoApplied); ok && u.Undo.Params["desired"] == 0 && u.Error == "" {
+		if u, ok := e.(*UndoApplied); ok && steps.FormatValue(u.Undo.Params["desired"]) == "0" && u.Error == "" {
 			undone = true
 		}
 	}
