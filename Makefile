@@ -31,7 +31,7 @@ generate: ## regenerate the runbook schema, the Octopus step templates and docs/
 	$(GO) run ./cmd/bluegreen schema > runbooks/runbook.schema.json.tmp
 	mv runbooks/runbook.schema.json.tmp runbooks/runbook.schema.json
 	$(GO) run ./cmd/bluegreen templates export --out templates
-	$(GO) run ./internal/gendocs -out docs/steps.md
+	$(GO) run ./cmd/bluegreen docs --out docs/steps.md
 
 lint: ## gofmt and go vet
 	@unformatted="$$(gofmt -l .)"; \

@@ -1,0 +1,88 @@
+package drift
+
+import (
+	"bytes"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/steps"
+	// Every provider, as cmd/bluegreen links them; TestProvidersLinked
+	// keeps both lists complete.
+	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/sql"
+)
+
+const module = "github.com/bluegreen-deploy/bluegreen"
+
+// root is the repository root, relative to this package.
+var root = filepath.Join("..", "..")
+
+// TestProvidersLinked fails when a provider package under steps/ is not
+// imported by cmd/bluegreen/main.go or by this test.
+func TestProvidersLinked(t *testing.T) {
+	cmd := imports(t, filepath.Join(root, "cmd", "bluegreen", "main.go"))
+	self := imports(t, "drift_test.go")
+	entries, err := os.ReadDir(filepath.Join(root, "steps"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !hasGoCode(t, filepath.Join(root, "steps", e.Name())) {
+			continue
+		}
+		pkg := module + "/steps/" + e.Name()
+		if !cmd[pkg] {
+			t.Errorf("cmd/bluegreen/main.go does not import provider %s: its steps are missing from the binary", pkg)
+		}
+		if !self[pkg] {
+			t.Errorf("internal/drift/drift_test.go does not import provider %s", pkg)
+		}
+	}
+}
+
+// TestDocsUpToDate fails when docs/steps.md differs from what the registry
+// renders: a step's spec changed and `make generate` was not run.
+func TestDocsUpToDate(t *testing.T) {
+	got, err := os.ReadFile(filepath.Join(root, "docs", "steps.md"))
+	if err != nil {
+		t.Fatalf("read docs/steps.md: %v (run make generate)", err)
+	}
+	if !bytes.Equal(got, steps.Markdown(steps.Default)) {
+		t.Errorf("docs/steps.md is out of date with the step registry: run make generate and commit the result")
+	}
+}
+
+func imports(t *testing.T, file string) map[string]bool {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, imp := range f.Imports {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		out[path] = true
+	}
+	return out
+}
+
+func hasGoCode(t *testing.T, dir string) bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !strings.HasSuffix(f, "_test.go") {
+			return true
+		}
+	}
+	return false
+}
