@@ -65,6 +65,24 @@ func (a *app) load(path string) (*engine.Runbook, error) {
 	return engine.Load(path, steps.Default)
 }
 
+// prepare loads and validates a runbook, reads its inputs from the flags
+// and builds an executor: the shared start of every runbook command.
+func (a *app) prepare(cmd *cobra.Command, path string, f *runFlags) (*engine.Runbook, map[string]any, *engine.Executor, error) {
+	rb, err := a.load(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	raw, err := f.inputs()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	x, err := a.executor(cmd, rb, f)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return rb, raw, x, nil
+}
+
 func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*engine.Executor, error) {
 	st, err := state.Open(f.stateSpec, filepath.Join(filepath.Dir(rb.File), ".bluegreen"))
 	if err != nil {
@@ -136,15 +154,7 @@ step, unless --live is given) and prints each step with its params as far as the
 be known before the run. It makes no API call that changes anything.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := a.load(args[0])
-			if err != nil {
-				return err
-			}
-			raw, err := f.inputs()
-			if err != nil {
-				return err
-			}
-			x, err := a.executor(cmd, rb, f)
+			rb, raw, x, err := a.prepare(cmd, args[0], f)
 			if err != nil {
 				return err
 			}
@@ -203,15 +213,7 @@ func (a *app) runLike(use, short, long string, fn func(x *engine.Executor, cmd *
 		Long:  long,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := a.load(args[0])
-			if err != nil {
-				return err
-			}
-			raw, err := f.inputs()
-			if err != nil {
-				return err
-			}
-			x, err := a.executor(cmd, rb, f)
+			rb, raw, x, err := a.prepare(cmd, args[0], f)
 			if err != nil {
 				return err
 			}
