@@ -1,0 +1,17 @@
+package envswap
+
+import (
+	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/steps"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/sql"
+)
+
+func TestRunbookIsValid(t *testing.T) {
+	if _, err := engine.Load("../env-swap.yaml", steps.Default); err != nil {
+		t.Fatal(err)
+	}
+}
