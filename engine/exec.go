@@ -33,6 +33,9 @@ type Executor struct {
 	Sinks []Sink
 	// Log is handed to steps (each gets its path as a field).
 	Log zerolog.Logger
+	// Secrets, when set, is told every sensitive input value of a run
+	// before any step runs (see SecretWriter).
+	Secrets SecretSink
 	// UndoAttempts is how often an undo is tried before it is recorded as
 	// failed (default 3), UndoBackoff the first pause between tries (1s).
 	UndoAttempts int
@@ -190,6 +193,7 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 	}
 	defer release()
 	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secrets(inputs), phase: x.Phase, ctx: ctx}
+	rc.register()
 
 	prev := rec.Run
 	continuing := x.Phase != "" && prev != nil && prev.Status == state.StatusPhaseDone && prev.Runbook == rb.Name
@@ -309,6 +313,7 @@ func (x *Executor) resumeLocked(ctx context.Context, rb *Runbook, rec *state.Rec
 		return nil, err
 	}
 	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secrets(inputs), phase: run.Phase, ctx: ctx}
+	rc.register()
 	if err := rc.restore(); err != nil {
 		return nil, err
 	}
@@ -375,6 +380,7 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 		}
 	}
 	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secrets(inputs), ctx: ctx}
+	rc.register()
 	start := time.Now()
 	x.emit(rc, &RunStarted{Runbook: rb.Name, Mode: "rollback", Live: run.Live, Idle: run.Idle, Inputs: rb.RedactInputs(inputs)})
 	pending := 0
@@ -409,6 +415,16 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 		return res, &RunFailedError{RunID: run.ID, Step: "rollback", Cause: rbErr, RollbackErr: rbErr, msg: "rollback incomplete: " + run.Error}
 	}
 	return res, nil
+}
+
+// register hands the run's secrets to the executor's secret sink.
+func (rc *runCtx) register() {
+	if rc.x.Secrets == nil {
+		return
+	}
+	for _, v := range rc.secrets {
+		rc.x.Secrets.Add(v)
+	}
 }
 
 func (rc *runCtx) save() error {

@@ -88,7 +88,7 @@ func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*en
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("--state: %w", err)}
 	}
-	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover}
+	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover, Secrets: a.secrets}
 	x.Sinks = append(x.Sinks, engine.LogSink(a.log))
 	if f.octopusOutput {
 		x.Sinks = append(x.Sinks, octopusSink(a, rb))

@@ -11,6 +11,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
+
+	"github.com/bluegreen-deploy/bluegreen/engine"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -24,6 +26,8 @@ type app struct {
 	logFormat      string
 	log            zerolog.Logger
 	signal         atomic.Int32
+	// secrets masks sensitive values in everything the logger writes.
+	secrets *engine.SecretWriter
 }
 
 // Main runs the CLI and returns the exit code; main() only calls os.Exit.
@@ -135,15 +139,18 @@ func (a *app) setupLog(cmd *cobra.Command) error {
 			a.logFormat = "plain"
 		}
 	}
+	tty := isTerminal(out)
+	a.secrets = engine.NewSecretWriter(out)
+	out = a.secrets
 	switch a.logFormat {
 	case "auto":
-		if isTerminal(out) {
+		if tty {
 			a.log = zerolog.New(zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly}).With().Timestamp().Logger()
 		} else {
 			a.log = zerolog.New(out).With().Timestamp().Logger()
 		}
 	case "console":
-		a.log = zerolog.New(zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly, NoColor: !isTerminal(out)}).With().Timestamp().Logger()
+		a.log = zerolog.New(zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly, NoColor: !tty}).With().Timestamp().Logger()
 	case "plain":
 		a.log = zerolog.New(zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly, NoColor: true}).With().Timestamp().Logger()
 	case "json":
