@@ -1,0 +1,36 @@
+package sql
+
+import (
+	"context"
+	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/pgtest"
+	"github.com/bluegreen-deploy/bluegreen/steps"
+	"github.com/rs/zerolog"
+)
+
+// BenchmarkQueryPoll measures one poll of a parity gate: sql.query of an
+// aggregate on a real server, through the cached pool (so after the first
+// iteration no connection is opened).
+func BenchmarkQueryPoll(b *testing.B) {
+	srv := pgtest.Shared(b)
+	db := srv.NewDatabase(b)
+	srv.Exec(b, db, "CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 10000)")
+	spec, _ := steps.Lookup("sql.query")
+	params, errs := spec.Bind(map[string]any{"dsn": srv.DSN(db), "query": "SELECT count(*) AS n, max(id) AS last FROM orders"})
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	step := spec.New()
+	call := &steps.Call{Params: params, Log: zerolog.Nop(), BeforeChange: steps.NoChange}
+	ctx := context.Background()
+	for b.Loop() {
+		out, err := step.Run(ctx, call)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if out["count"] != 1 {
+			b.Fatalf("count = %v", out["count"])
+		}
+	}
+}
