@@ -329,11 +329,17 @@ func (s *FileStore) guard(key string, exclusive bool) (func(), error) {
 		return nil, err
 	}
 	path := filepath.Join(s.dir, "."+name+".guard")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if errors.Is(err, fs.ErrNotExist) && !exclusive {
-		// Shared readers never create the directory; without it there is
-		// no writer to wait for.
-		return func() {}, nil
+	var f *os.File
+	if exclusive {
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	} else {
+		// Readers create nothing (a status check must work on a store it
+		// cannot write). Acquire creates the guard before the lock file,
+		// so when there is no guard there is no writer to wait for.
+		f, err = os.Open(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return func() {}, nil
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock guard %q: %w", key, err)
