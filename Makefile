@@ -15,6 +15,10 @@ ifdef CI
 export CI
 endif
 
+# moto comes from pyenv's python3 (Debian's python3 lacks it); its shims
+# are not on PATH in a non-login shell such as CI's.
+export PATH := $(HOME)/.pyenv/shims:$(PATH)
+
 .PHONY: help build test generate lint demo bench fuzz cover clean moto
 
 help: ## list the targets
