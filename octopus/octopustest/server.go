@@ -100,6 +100,10 @@ type Fault struct {
 	Delay time.Duration
 	// Times is how many requests the fault hits; 0 means every request.
 	Times int
+	// Do, when set, runs before the request is served, outside the
+	// server's lock, so it may change state through the helpers: a
+	// concurrent edit between a client's read and its write, say.
+	Do func()
 
 	re   *regexp.Regexp
 	hits int
@@ -405,6 +409,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) int {
 	if f := s.fault(r); f != nil {
+		if f.Do != nil {
+			f.Do()
+		}
 		if f.Delay > 0 {
 			select {
 			case <-time.After(f.Delay):

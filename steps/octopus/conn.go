@@ -1,0 +1,143 @@
+// Package octopus registers the steps that make Octopus Deploy follow a
+// swap: project variables (octopus.variables.get, octopus.variables.set),
+// deployment targets (octopus.targets.retag, octopus.targets.move-environment,
+// octopus.targets.health) and output variables (octopus.output).
+//
+// The steps reach the server through package octopus (go-octopusdeploy
+// v2.115.0). The connection comes from OCTOPUS_URL, OCTOPUS_API_KEY and
+// OCTOPUS_SPACE, which the generated Octopus templates set from the
+// running deployment, or from the optional params server, api_key and
+// space (octopus.ConnectionParams).
+package octopus
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/environments"
+	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/machines"
+	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projects"
+
+	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/steps"
+)
+
+// clients caches one connection per server, key and space for the life of
+// the process: a gate polls a step many times, and connecting costs three
+// round trips.
+var clients sync.Map // cacheKey → *octopus.Client
+
+// connect returns the cached client for the step's connection, connecting
+// on first use.
+func connect(ctx context.Context, p steps.Params) (*octopus.Client, error) {
+	cfg := octopus.ConfigFromEnv().Override(p.String("server"), p.String("api_key"), p.String("space"))
+	// The key is hashed so that the map never holds it in the clear.
+	key := fmt.Sprintf("%s|%x|%s", cfg.URL, sha256.Sum256([]byte(cfg.APIKey)), cfg.Space)
+	if c, ok := clients.Load(key); ok {
+		return c.(*octopus.Client), nil
+	}
+	c, err := octopus.Connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	clients.Store(key, c)
+	return c, nil
+}
+
+// withConnection appends the connection params to a step's own params.
+func withConnection(ps ...steps.Param) []steps.Param {
+	return append(ps, octopus.ConnectionParams...)
+}
+
+// project finds a project by id, slug or name.
+func project(c *octopus.Client, ref string) (*projects.Project, error) {
+	p, err := projects.GetByIdentifier(c.API, c.SpaceID, ref)
+	if err != nil || p == nil {
+		return nil, fmt.Errorf("find project %q in space %s: not found (%v)", ref, c.SpaceName, err)
+	}
+	return p, nil
+}
+
+// environmentID finds an environment by name (or id) and returns its id.
+func environmentID(c *octopus.Client, ref string) (string, error) {
+	all, err := environments.GetAll(c.API, c.SpaceID)
+	if err != nil {
+		return "", fmt.Errorf("list environments in space %s: %w", c.SpaceName, err)
+	}
+	var names []string
+	for _, e := range all {
+		if e.ID == ref || strings.EqualFold(e.Name, ref) {
+			return e.ID, nil
+		}
+		names = append(names, e.Name)
+	}
+	return "", fmt.Errorf("find environment %q in space %s: not found (environments: %s)", ref, c.SpaceName, strings.Join(names, ", "))
+}
+
+// selectorParams choose deployment targets; every given selector must match.
+var selectorParams = []steps.Param{
+	{Name: "role", Type: steps.String, Doc: "Select targets that have this role (target tag).", Examples: []any{"web-blue"}},
+	{Name: "environment", Type: steps.String, Doc: "Select targets in this environment (name or id)."},
+	{Name: "targets", Type: steps.List, Items: steps.String, Doc: "Select targets by name or id."},
+}
+
+// selectTargets returns the targets that match every selector given.
+// Filters go to the server (roles, environmentIds) and are applied again
+// here, so a server that ignores a filter cannot widen the selection.
+func selectTargets(c *octopus.Client, p steps.Params) ([]*machines.DeploymentTarget, error) {
+	role, env, names := p.String("role"), p.String("environment"), p.Strings("targets")
+	q := machines.MachinesQuery{Take: 200}
+	envID := ""
+	if env != "" {
+		id, err := environmentID(c, env)
+		if err != nil {
+			return nil, err
+		}
+		envID = id
+		q.EnvironmentIDs = []string{id}
+	}
+	if role != "" {
+		q.Roles = []string{role}
+	}
+	var out []*machines.DeploymentTarget
+	for {
+		page, err := machines.Get(c.API, c.SpaceID, q)
+		if err != nil {
+			return nil, fmt.Errorf("list deployment targets in space %s: %w", c.SpaceName, err)
+		}
+		for _, m := range page.Items {
+			if role != "" && !slices.Contains(m.Roles, role) {
+				continue
+			}
+			if envID != "" && !slices.Contains(m.EnvironmentIDs, envID) {
+				continue
+			}
+			if len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return n == m.ID || strings.EqualFold(n, m.Name) }) {
+				continue
+			}
+			out = append(out, m)
+		}
+		q.Skip += len(page.Items)
+		if len(page.Items) == 0 || q.Skip >= page.TotalResults {
+			break
+		}
+	}
+	slices.SortFunc(out, func(a, b *machines.DeploymentTarget) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func hasSelector(p steps.Params) bool {
+	return p.String("role") != "" || p.String("environment") != "" || len(p.Strings("targets")) > 0
+}
+
+func targetNames(ts []*machines.DeploymentTarget) []any {
+	out := make([]any, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}

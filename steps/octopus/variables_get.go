@@ -1,0 +1,60 @@
+package octopus
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/variables"
+
+	"github.com/bluegreen-deploy/bluegreen/steps"
+)
+
+func init() {
+	steps.Register(steps.Spec{
+		Kind:    "octopus.variables.get",
+		Title:   "Read an Octopus project variable",
+		Summary: "Reads the value of a project variable, optionally the one scoped to an environment.",
+		Doc: "Useful in `detect:` to learn which colour is live from `BlueGreen.Live`, or as a gate " +
+			"(`until: value == 'green'`). A sensitive variable's value cannot be read through the API: " +
+			"`found` is true, `sensitive` is true and `value` is empty.",
+		Params:      withConnection(variableParams...),
+		Credentials: steps.OctopusCredentials,
+		Outputs: []steps.Output{
+			{Name: "value", Type: steps.String, Doc: "The value (empty when the variable is missing or sensitive)."},
+			{Name: "found", Type: steps.Bool, Doc: "Whether a variable with that name and scope exists."},
+			{Name: "sensitive", Type: steps.Bool, Doc: "Whether the variable is sensitive."},
+		},
+		New: func() steps.Step { return steps.StepFunc(getVariable) },
+	})
+}
+
+func getVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
+	c, err := connect(ctx, call.Params)
+	if err != nil {
+		return nil, err
+	}
+	p := call.Params
+	proj, err := project(c, p.String("project"))
+	if err != nil {
+		return nil, err
+	}
+	envID := ""
+	if env := p.String("environment"); env != "" {
+		if envID, err = environmentID(c, env); err != nil {
+			return nil, err
+		}
+	}
+	set, err := variables.GetVariableSet(c.API, c.SpaceID, proj.VariableSetID)
+	if err != nil {
+		return nil, fmt.Errorf("read variables of project %s: %w", proj.Name, err)
+	}
+	out := steps.Outputs{"value": "", "found": false, "sensitive": false}
+	if i := findVariable(set, p.String("name"), envID); i >= 0 {
+		v := set.Variables[i]
+		out["found"], out["sensitive"] = true, v.IsSensitive
+		if !v.IsSensitive {
+			out["value"] = v.Value
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,137 @@
+package octopus
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/newclient"
+	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projects"
+	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/variables"
+
+	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/steps"
+)
+
+// setAttempts bounds the retries of a variable-set update that lost an
+// optimistic-concurrency race (someone saved the set between our read and
+// our write).
+const setAttempts = 5
+
+func init() {
+	steps.Register(steps.Spec{
+		Kind:    "octopus.variables.set",
+		Title:   "Set an Octopus project variable",
+		Summary: "Sets a project variable (e.g. BlueGreen.Live) to a value, creating it when missing.",
+		Doc: "The project's whole variable set is read and written back, as the API requires; every other " +
+			"variable is sent back unchanged, sensitive ones with their ids so that their secrets are kept. " +
+			"When another user saves the set in between, the server rejects the stale write and the step " +
+			"reads the set again and retries. The undo restores the previous value, or removes the variable " +
+			"when the step created it. Sensitive variables are not set: their previous value cannot be read " +
+			"back, so the change could not be undone.",
+		Params: withConnection(append(variableParams[:len(variableParams):len(variableParams)],
+			steps.Param{Name: "value", Type: steps.String, Doc: "The new value. Required unless remove is true.", Examples: []any{"${{ idle.name }}"}},
+			steps.Param{Name: "remove", Type: steps.Bool, Default: false, Doc: "Remove the variable instead of setting it (the undo of creating one)."},
+		)...),
+		Outputs: []steps.Output{
+			{Name: "previous", Type: steps.String, Doc: "The value before the change (empty when the variable did not exist)."},
+			{Name: "existed", Type: steps.Bool, Doc: "Whether the variable existed before."},
+			{Name: "changed", Type: steps.Bool, Doc: "Whether the step changed anything."},
+		},
+		Mutates:     true,
+		Credentials: steps.OctopusCredentials,
+		New:         func() steps.Step { return steps.StepFunc(setVariable) },
+	})
+}
+
+func setVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
+	p := call.Params
+	if !p.Bool("remove") && !p.Has("value") {
+		return nil, fmt.Errorf("param \"value\": required unless remove is true")
+	}
+	c, err := connect(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	proj, err := project(c, p.String("project"))
+	if err != nil {
+		return nil, err
+	}
+	envID := ""
+	if env := p.String("environment"); env != "" {
+		if envID, err = environmentID(c, env); err != nil {
+			return nil, err
+		}
+	}
+	name := p.String("name")
+	journaled := false
+	for attempt := 1; ; attempt++ {
+		set, err := variables.GetVariableSet(c.API, c.SpaceID, proj.VariableSetID)
+		if err != nil {
+			return nil, fmt.Errorf("read variables of project %s: %w", proj.Name, err)
+		}
+		i := findVariable(set, name, envID)
+		out := steps.Outputs{"previous": "", "existed": i >= 0, "changed": false}
+		if i >= 0 {
+			if set.Variables[i].IsSensitive {
+				return nil, fmt.Errorf("variable %s of project %s is sensitive: bluegreen does not set sensitive variables because the undo could not restore the secret", name, proj.Name)
+			}
+			out["previous"] = set.Variables[i].Value
+		}
+		switch {
+		case p.Bool("remove") && i < 0, !p.Bool("remove") && i >= 0 && set.Variables[i].Value == p.String("value"):
+			return out, nil
+		}
+		if !journaled {
+			if err := call.BeforeChange(variableUndo(proj, name, envID, i >= 0, out["previous"].(string))); err != nil {
+				return nil, err
+			}
+			journaled = true
+		}
+		switch {
+		case p.Bool("remove"):
+			set.Variables = append(set.Variables[:i], set.Variables[i+1:]...)
+		case i >= 0:
+			set.Variables[i].Value = p.String("value")
+		default:
+			v := variables.NewVariable(name)
+			v.Value = p.String("value")
+			v.Links = nil
+			if envID != "" {
+				v.Scope.Environments = []string{envID}
+			}
+			set.Variables = append(set.Variables, v)
+		}
+		_, err = newclient.Put[variables.VariableSet](c.API.HttpSession(), c.Path("/variables/%s", proj.VariableSetID), set)
+		if err == nil {
+			out["changed"] = true
+			call.Log.Info().Str("project", proj.Name).Str("variable", name).Msg("octopus variable set")
+			return out, nil
+		}
+		if attempt >= setAttempts || !lostRace(c, proj, set.Version) {
+			return nil, fmt.Errorf("write variables of project %s (attempt %d): %w", proj.Name, attempt, err)
+		}
+		call.Log.Warn().Str("project", proj.Name).Int("attempt", attempt).Msg("variable set changed under us; reading it again")
+	}
+}
+
+// lostRace reports whether a failed write was an optimistic-concurrency
+// conflict: the set's Version moved on since it was read. The server
+// answers such a write with 400 and a message for humans, so the Version
+// is the reliable signal.
+func lostRace(c *octopus.Client, proj *projects.Project, readVersion int32) bool {
+	now, err := variables.GetVariableSet(c.API, c.SpaceID, proj.VariableSetID)
+	return err == nil && now.Version != readVersion
+}
+
+func variableUndo(proj *projects.Project, name, envID string, existed bool, previous string) steps.Undo {
+	params := map[string]any{"project": proj.ID, "name": name}
+	if envID != "" {
+		params["environment"] = envID
+	}
+	if !existed {
+		params["remove"] = true
+		return steps.Undo{Kind: "octopus.variables.set", Params: params, Note: fmt.Sprintf("remove %s from project %s", name, proj.Name)}
+	}
+	params["value"] = previous
+	return steps.Undo{Kind: "octopus.variables.set", Params: params, Note: fmt.Sprintf("set %s of project %s back to %q", name, proj.Name, previous)}
+}
