@@ -100,7 +100,7 @@ func writeSpec(b *bytes.Buffer, s *Spec) {
 	if s.Mutates {
 		b.WriteString("**Mutates.** Before changing anything it journals the undo that restores the previous state; a rollback runs it.\n\n")
 	} else {
-		b.WriteString("**Read-only.** It changes nothing a rollback must restore, and can be a gate's step.\n\n")
+		b.WriteString("**Read-only.** It changes nothing a rollback must restore.\n\n")
 	}
 	switch s.Credentials {
 	case AWSCredentials:

@@ -14,8 +14,9 @@ func init() {
 		Summary: "Fails unless a condition, usually an expression over earlier outputs, is true.",
 		Doc: "Write the condition as a single expression so that it keeps its bool type: " +
 			"`condition: \"${{ steps.scale-idle.desired >= 2 }}\"`. The runbook validator " +
-			"compiles the expression before anything runs. Because the step only reads, it can " +
-			"also serve as a gate's step: the gate then re-evaluates the condition each poll.",
+			"compiles the expression before anything runs. The condition is evaluated once, " +
+			"when the step starts: to wait until something becomes true, put a gate on the " +
+			"step that reads it instead.",
 		Params: []steps.Param{
 			{Name: "condition", Type: steps.Bool, Required: true,
 				Doc:      "The condition that must hold. Text is accepted too (true/false, yes/no, 1/0), as Octopus passes every value as text.",
@@ -25,7 +26,7 @@ func init() {
 				Examples: []any{"not every idle target is healthy"}},
 		},
 		Outputs: []steps.Output{
-			{Name: "ok", Type: steps.Bool, Doc: "The condition's value (always true when the step succeeds; a gate can read it)."},
+			{Name: "ok", Type: steps.Bool, Doc: "The condition's value: true when the step succeeds, false (with the error) when it fails."},
 		},
 		New: func() steps.Step { return steps.StepFunc(assert) },
 	})
