@@ -16,6 +16,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,10 +26,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 )
 
 // asgAPI is the part of the Auto Scaling API the steps use.
@@ -175,9 +179,30 @@ func (c *clients) cloudwatch() (cloudwatchAPI, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cw == nil {
-		c.cw = cloudwatch.NewFromConfig(cfg)
+		opt, err := cloudwatchProtocol(os.Getenv(CloudWatchProtocolEnv))
+		if err != nil {
+			return nil, err
+		}
+		c.cw = cloudwatch.NewFromConfig(cfg, opt)
 	}
 	return c.cw, nil
+}
+
+// CloudWatchProtocolEnv names the environment variable that picks the wire
+// protocol of CloudWatch calls: "cbor" (the SDK's default, RPCv2 CBOR) or
+// "query" (awsQuery, CloudWatch's original protocol, which AWS still
+// serves). Emulators lag behind: moto 5.2 answers awsQuery but not CBOR,
+// so the tests and the demo set "query"; against AWS either works.
+const CloudWatchProtocolEnv = "BLUEGREEN_CLOUDWATCH_PROTOCOL"
+
+func cloudwatchProtocol(v string) (func(*cloudwatch.Options), error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "cbor":
+		return func(*cloudwatch.Options) {}, nil
+	case "query":
+		return func(o *cloudwatch.Options) { o.Protocol = awsquery.New(schemas.GraniteServiceVersion20100801) }, nil
+	}
+	return nil, fmt.Errorf("%s=%q: expected cbor or query", CloudWatchProtocolEnv, v)
 }
 
 // APIError is a failed AWS call: which call, on which resource, and what
