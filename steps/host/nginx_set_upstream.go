@@ -29,6 +29,13 @@ func init() {
 				Doc: "The upstream include file (it must exist: nginx.conf includes it).", Examples: []any{"/etc/nginx/bluegreen/app.upstream"}},
 			{Name: "port", Type: steps.Int,
 				Doc: "The port of the copy that must take traffic. Give port or content.", Examples: []any{8082}},
+			{Name: "backup_port", Type: steps.Int,
+				Doc: "Also list this port, usually the copy being replaced, as a `backup` server. " +
+					"`nginx -s reload` returns before nginx has switched: for a moment, workers with the " +
+					"previous configuration still send requests to the previous server. If that copy is " +
+					"stopped right then (a rollback stops the new copy at once), nginx retries the request " +
+					"on the backup instead of answering 502. Not usable with hash, ip_hash or random " +
+					"balancing, which reject backup servers (the configuration test then fails)."},
 			{Name: "host", Type: steps.String, Default: "127.0.0.1",
 				Doc: "The host of the server line."},
 			{Name: "content", Type: steps.String,
@@ -77,7 +84,7 @@ func setUpstreamStep(ctx context.Context, call *steps.Call) (steps.Outputs, erro
 	if p.Has("content") {
 		next = p.String("content")
 	} else {
-		next = renderUpstream(p.String("host"), p.Int("port"), colourOfPort(colours, p.Int("port")))
+		next = renderUpstream(p.String("host"), p.Int("port"), colourOfPort(colours, p.Int("port")), p.Int("backup_port"))
 	}
 	out := steps.Outputs{"changed": string(old) != next}
 	out["previous_port"], out["previous_colour"] = livePort(string(old), colours)

@@ -26,7 +26,8 @@ func TestParseUpstream(t *testing.T) {
 		wantAll  []string
 		wantErr  string
 	}{
-		{name: "written by bluegreen", text: renderUpstream("127.0.0.1", 8082, "green"), wantLive: "127.0.0.1:8082", wantPort: 8082, wantAll: []string{"127.0.0.1:8082"}},
+		{name: "written by bluegreen", text: renderUpstream("127.0.0.1", 8082, "green", 0), wantLive: "127.0.0.1:8082", wantPort: 8082, wantAll: []string{"127.0.0.1:8082"}},
+		{name: "with backup", text: renderUpstream("127.0.0.1", 8082, "green", 8081), wantLive: "127.0.0.1:8082", wantPort: 8082, wantAll: []string{"127.0.0.1:8082", "127.0.0.1:8081"}},
 		{name: "params and comments", text: "# live\nserver 127.0.0.1:8081 weight=5 max_fails=3; # blue\n", wantLive: "127.0.0.1:8081", wantPort: 8081, wantAll: []string{"127.0.0.1:8081"}},
 		{name: "backup and down skipped", text: "server 127.0.0.1:8081 down;\nserver 127.0.0.1:8083 backup;\nserver 127.0.0.1:8082;", wantLive: "127.0.0.1:8082", wantPort: 8082,
 			wantAll: []string{"127.0.0.1:8081", "127.0.0.1:8083", "127.0.0.1:8082"}},
@@ -158,7 +159,7 @@ func TestNginxSetUpstreamCommands(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := renderUpstream("127.0.0.1", 8082, "green"); string(got) != want {
+				if want := renderUpstream("127.0.0.1", 8082, "green", 0); string(got) != want {
 					t.Errorf("file = %q, want %q", got, want)
 				}
 				if out["previous_port"] != 8081 || out["port"] != 8082 || out["previous_colour"] != "blue" || out["colour"] != "green" {
@@ -203,7 +204,7 @@ func TestNginxSetUpstreamRealNginx(t *testing.T) {
 		defer srv.Close()
 		ports[c] = srv.Listener.Addr().(*net.TCPAddr).Port
 	}
-	n := nginxtest.Start(t, nginxtest.Options{Upstream: renderUpstream("127.0.0.1", ports["blue"].(int), "blue")})
+	n := nginxtest.Start(t, nginxtest.Options{Upstream: renderUpstream("127.0.0.1", ports["blue"].(int), "blue", 0)})
 	cmds := map[string]any{"test_command": anyList(n.TestCommand()), "reload_command": anyList(n.ReloadCommand())}
 	with := func(m map[string]any) map[string]any {
 		out := map[string]any{"file": n.UpstreamFile, "colours": ports}
@@ -256,6 +257,30 @@ func TestNginxSetUpstreamRealNginx(t *testing.T) {
 		if !strings.Contains(a, "notaport") {
 			t.Errorf("nginx alert: %s", a)
 		}
+	}
+}
+
+// TestNginxSetUpstreamBackup checks what backup_port is for: with the old
+// copy as backup, stopping the new copy right after the switch (what a
+// rollback does) costs no request, whichever configuration the worker that
+// takes it has loaded.
+func TestNginxSetUpstreamBackup(t *testing.T) {
+	blue := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "blue") }))
+	defer blue.Close()
+	green := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "green") }))
+	bluePort, greenPort := blue.Listener.Addr().(*net.TCPAddr).Port, green.Listener.Addr().(*net.TCPAddr).Port
+	n := nginxtest.Start(t, nginxtest.Options{Upstream: renderUpstream("127.0.0.1", bluePort, "", 0)})
+	_, err := run(t, "host.nginx.set-upstream", map[string]any{
+		"file": n.UpstreamFile, "port": greenPort, "backup_port": bluePort,
+		"test_command": anyList(n.TestCommand()), "reload_command": anyList(n.ReloadCommand()),
+	}, nil)
+	if err != nil {
+		t.Fatalf("switch: %v\n%s", err, n.Log())
+	}
+	waitServes(t, n, "green")
+	green.Close()
+	if body := get(t, n.URL); body != "blue" {
+		t.Errorf("with green stopped nginx serves %q, want the backup blue", body)
 	}
 }
 

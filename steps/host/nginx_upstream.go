@@ -17,6 +17,7 @@ import (
 //
 //	# written by bluegreen host.nginx.set-upstream: live colour green
 //	server 127.0.0.1:8082;
+//	server 127.0.0.1:8081 backup;
 //
 // Reading accepts any nginx upstream syntax for server lines (parameters,
 // comments, several servers, unix sockets), so a file edited by hand still
@@ -87,11 +88,16 @@ func liveServer(servers []upstreamServer) (upstreamServer, bool) {
 	return upstreamServer{}, false
 }
 
-// renderUpstream writes the include file for one live server.
-func renderUpstream(host string, port int, colour string) string {
+// renderUpstream writes the include file for one live server and, when
+// backupPort is not 0, the previous copy as a backup server.
+func renderUpstream(host string, port int, colour string, backupPort int) string {
 	comment := "# written by bluegreen host.nginx.set-upstream"
 	if colour != "" {
 		comment += ": live colour " + colour
 	}
-	return fmt.Sprintf("%s\nserver %s;\n", comment, net.JoinHostPort(host, strconv.Itoa(port)))
+	text := fmt.Sprintf("%s\nserver %s;\n", comment, net.JoinHostPort(host, strconv.Itoa(port)))
+	if backupPort != 0 && backupPort != port {
+		text += fmt.Sprintf("server %s backup;\n", net.JoinHostPort(host, strconv.Itoa(backupPort)))
+	}
+	return text
 }
