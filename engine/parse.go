@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -62,9 +64,34 @@ var (
 func yamlErrPos(err error) Pos {
 	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
 		l, _ := strconv.Atoi(m[1])
+		// yaml.v3 reports a parser error (as opposed to a scanner error)
+		// with a zero-based line: the line before the one meant.
+		if isYAMLParserError(err.Error()) {
+			l++
+		}
 		return Pos{l, 1}
 	}
 	return Pos{1, 1}
+}
+
+// yamlParserProblems are the problems yaml.v3's parser (not its scanner)
+// reports; see isYAMLParserError.
+var yamlParserProblems = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected '-' indicator", "did not find expected <document start>",
+	"did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive",
+	"found duplicate %YAML directive", "found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+func isYAMLParserError(msg string) bool {
+	for _, p := range yamlParserProblems {
+		if strings.HasSuffix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func yamlErrMsg(err error) string {
@@ -95,8 +122,14 @@ func pos(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
+		if len(n.Content) == 0 {
+			return "an empty mapping"
+		}
 		return "a mapping"
 	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			return "an empty list"
+		}
 		return "a list"
 	case yaml.ScalarNode:
 		if n.Tag == "!!null" {
@@ -409,7 +442,16 @@ func (p *parser) colours(n *yaml.Node) {
 		return
 	}
 	if len(n.Content) != 4 {
-		p.d.add(pos(n), "colours: expected exactly two colours, found %d", len(n.Content)/2)
+		// Point at the first colour too many, or at the only one.
+		at := pos(n)
+		var names []string
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			names = append(names, n.Content[i].Value)
+		}
+		if len(n.Content) > 4 {
+			at = pos(n.Content[4])
+		}
+		p.d.add(at, "colours: expected exactly two colours, found %d (%s)", len(names), list(names))
 	}
 	inScope := newScope([]scopeField{{"inputs", p.inputsType()}, {"run", p.runType()}})
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -508,11 +550,16 @@ func (p *parser) collectIDs(n *yaml.Node) {
 }
 
 // stepList parses a list of steps. visible is updated as steps with ids are
-// parsed; locals are foreach variables in scope.
+// parsed; locals are foreach variables in scope. parent names the foreach
+// the list belongs to ("" at the top), for messages about steps without id.
 func (p *parser) stepList(n *yaml.Node, locals []scopeField, visible *[]stepOut, parent string, top bool) []*Step {
 	var out []*Step
 	for i, sn := range n.Content {
-		st := p.step(sn, i, locals, visible, top)
+		num := strconv.Itoa(i + 1)
+		if parent != "" {
+			num = parent + "." + num
+		}
+		st := p.step(sn, i, num, locals, visible, top)
 		if st != nil {
 			out = append(out, st)
 		}
@@ -531,8 +578,24 @@ func (p *parser) later(visible []stepOut) map[string]bool {
 	return m
 }
 
-func (p *parser) step(n *yaml.Node, index int, locals []scopeField, visible *[]stepOut, top bool) *Step {
-	f := p.fields(n, fmt.Sprintf("step %d", index+1), "id", "name", "uses", "with", "if", "gate", "foreach", "as", "steps", "phase", "timeout")
+// stepRef is how messages name a step: by its id when it has one, else by
+// its 1-based number in the runbook ("step 3", or "step shift.2" for the
+// second step inside the foreach shift).
+func stepRef(n *yaml.Node, num string) string {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k, v := n.Content[i], n.Content[i+1]; k.Value == "id" && v.Kind == yaml.ScalarNode && v.Value != "" {
+				return v.Value
+			}
+		}
+	}
+	return num
+}
+
+func (p *parser) step(n *yaml.Node, index int, num string, locals []scopeField, visible *[]stepOut, top bool) *Step {
+	ref := stepRef(n, num)
+	what := "step " + ref
+	f := p.fields(n, what, "id", "name", "uses", "with", "if", "gate", "foreach", "as", "steps", "phase", "timeout")
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -545,7 +608,6 @@ func (p *parser) step(n *yaml.Node, index int, locals []scopeField, visible *[]s
 			st.ID, st.seg = s, s
 		}
 	}
-	what := "step " + st.Label()
 	if v, ok := f["name"]; ok {
 		st.Name, _ = p.str(v, what+": name")
 	}
@@ -615,7 +677,7 @@ func (p *parser) step(n *yaml.Node, index int, locals []scopeField, visible *[]s
 			return st
 		}
 		inner := append([]scopeField{{st.As, anyType}, {st.As + "_index", reflect.TypeOf(0)}}, locals...)
-		st.Steps = p.stepList(body, inner, visible, st.seg, false)
+		st.Steps = p.stepList(body, inner, visible, ref, false)
 		return st
 	}
 	if v, ok := f["as"]; ok {
@@ -721,36 +783,130 @@ func (p *parser) boolOrExprLater(n *yaml.Node, what string, sc *scope, o compile
 		p.d.add(pos(n), "%s: expected an expression, found %s", what, kindName(n))
 		return nil
 	}
+	o.what = what
 	src := n.Value
-	start := contentPos(n)
-	if segs, _, err := scanTemplate(src); err == nil && len(segs) == 1 && segs[0].isExpr {
-		start.Col += segs[0].offset
-		src = segs[0].text
-	} else if strings.Contains(src, "${{") {
-		p.d.add(start, "%s: expected one expression, found text mixed with ${{ }}", what)
+	at := p.valuePos(n)
+	base := 0
+	segs, off, err := scanTemplate(src)
+	switch {
+	case err != nil:
+		p.d.add(at(off), "%s: %v", what, err)
 		return nil
-	} else {
-		lead := len(src) - len(strings.TrimLeft(src, " "))
-		start.Col += lead
+	case len(segs) == 1 && segs[0].isExpr:
+		base, src = segs[0].offset, segs[0].text
+	case strings.Contains(src, "${{"):
+		p.d.add(at(0), "%s: expected one expression, found text mixed with ${{ }}", what)
+		return nil
+	default:
+		trimmed := strings.TrimLeftFunc(src, unicode.IsSpace)
+		base = utf8.RuneCountInString(src) - utf8.RuneCountInString(trimmed)
 		src = strings.TrimSpace(src)
 	}
 	if src == "" {
 		p.d.add(pos(n), "%s: expected an expression, found an empty string", what)
 		return nil
 	}
-	return compileExpr(p.d, src, start, sc, o, later)
+	return compileExpr(p.d, src, func(from int) Pos { return at(base + from) }, sc, o, later)
 }
 
-// contentPos is where a scalar's text starts: after the opening quote.
-func contentPos(n *yaml.Node) Pos {
-	p := pos(n)
-	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
-		p.Col++
+// valuePos maps a rune offset in a scalar's value to its line and column
+// in the file, so that an expression error points at the offending token
+// however the scalar is written: plain or quoted, with escapes (`\"` is two
+// characters in the file but one in the value), over several lines, or as
+// a | or > block whose indentation is not part of the value.
+func (p *parser) valuePos(n *yaml.Node) func(off int) Pos {
+	return func(off int) Pos { return locate(p.d.lines, n, off) }
+}
+
+func locate(lines []string, n *yaml.Node, off int) Pos {
+	raw := func(l int) []rune {
+		if l < 1 || l > len(lines) {
+			return nil
+		}
+		return []rune(lines[l-1])
 	}
-	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-		p.Line++
+	dq := n.Style&yaml.DoubleQuotedStyle != 0
+	sq := n.Style&yaml.SingleQuotedStyle != 0
+	line, col, indent := n.Line, n.Column, -1
+	switch {
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		// The text starts on the line after the | or > indicator, at the
+		// indentation of its first non-blank line.
+		line++
+		indent = 0
+		for l := line; l <= len(lines); l++ {
+			if r := raw(l); strings.TrimSpace(string(r)) != "" {
+				indent = leadingSpace(r, -1)
+				break
+			}
+		}
+		col = 1 + leadingSpace(raw(line), indent)
+	case dq || sq:
+		col++
 	}
-	return p
+	r := raw(line)
+	val := []rune(n.Value)
+	for i := 0; i < off && i < len(val); {
+		if col-1 >= len(r) {
+			// The raw line has ended: the value goes on at the next line's
+			// text, and the line break is a newline or a space in it.
+			if line >= len(lines) {
+				break
+			}
+			line++
+			r = raw(line)
+			col = 1 + leadingSpace(r, indent)
+			if val[i] == '\n' || val[i] == ' ' {
+				i++
+			}
+			continue
+		}
+		c := r[col-1]
+		switch {
+		case dq && c == '\\':
+			if col >= len(r) {
+				// An escaped line break joins the lines without a space.
+				col++
+				continue
+			}
+			col += escapeLen(r[col])
+			i++
+		case sq && c == '\'':
+			col += 2
+			i++
+		case c != val[i] && (c == ' ' || c == '\t'):
+			// Blanks before a folded line break are not in the value.
+			col++
+		default:
+			col++
+			i++
+		}
+	}
+	return Pos{line, col}
+}
+
+// leadingSpace counts a line's leading blanks, at most max (no limit when
+// max is negative).
+func leadingSpace(r []rune, max int) int {
+	n := 0
+	for n < len(r) && (r[n] == ' ' || r[n] == '\t') && (max < 0 || n < max) {
+		n++
+	}
+	return n
+}
+
+// escapeLen is the length in the file of a double-quoted escape whose
+// letter (after the backslash) is c.
+func escapeLen(c rune) int {
+	switch c {
+	case 'x':
+		return 4
+	case 'u':
+		return 6
+	case 'U':
+		return 10
+	}
+	return 2
 }
 
 // tmpl parses a value that may contain ${{ }}.
@@ -793,14 +949,14 @@ func (p *parser) tmpl(n *yaml.Node, sc *scope, later map[string]bool) *Tmpl {
 		}
 		return t
 	}
-	start := contentPos(n)
+	at := p.valuePos(n)
 	segs, off, err := scanTemplate(n.Value)
 	if err != nil {
-		p.d.add(Pos{start.Line, start.Col + off}, "%v", err)
+		p.d.add(at(off), "%v", err)
 		return t
 	}
 	compile := func(s segment) *Expr {
-		return compileExpr(p.d, s.text, Pos{start.Line, start.Col + s.offset}, sc, compileOpts{}, later)
+		return compileExpr(p.d, s.text, func(from int) Pos { return at(s.offset + from) }, sc, compileOpts{}, later)
 	}
 	if len(segs) == 1 && segs[0].isExpr {
 		t.kind, t.expr = tmplExpr, compile(segs[0])

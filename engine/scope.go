@@ -154,14 +154,17 @@ func isNumeric(k reflect.Kind) bool {
 type compileOpts struct {
 	asBool   bool
 	asString bool
+	// what names the place (e.g. "step check: gate: until") in the
+	// message when the result has the wrong type.
+	what string
 }
 
-// compile parses and type-checks src in scope sc. pos is where src starts
-// in the file; problems are reported with the column inside the expression.
+// compileExpr parses and type-checks src in scope sc. at maps a rune offset
+// in src to its place in the file, so problems are reported with the line
+// and column inside the expression.
 // laterSteps names steps that exist but run after this point, for a
 // clearer message than "unknown field".
-func compileExpr(d *diags, src string, pos Pos, sc *scope, o compileOpts, laterSteps map[string]bool) *Expr {
-	at := func(from int) Pos { return Pos{Line: pos.Line, Col: pos.Col + from} }
+func compileExpr(d *diags, src string, at func(from int) Pos, sc *scope, o compileOpts, laterSteps map[string]bool) *Expr {
 	tree, err := exprparser.Parse(src)
 	if err != nil {
 		d.add(at(errFrom(err)), "invalid expression %q: %s", src, cleanExprError(err))
@@ -181,13 +184,29 @@ func compileExpr(d *diags, src string, pos Pos, sc *scope, o compileOpts, laterS
 	prog, err := expr.Compile(src, opts...)
 	if err != nil {
 		msg := cleanExprError(err)
-		if o.asBool && strings.Contains(msg, "expected bool") {
-			msg = fmt.Sprintf("expected a bool expression, found %s", strings.TrimPrefix(msg, "expected bool, but got "))
+		want := ""
+		switch {
+		case o.asBool && strings.HasPrefix(msg, "expected bool, but got"):
+			want = "a bool"
+		case o.asString && strings.HasPrefix(msg, "expected string, but got"):
+			want = "a string"
+		}
+		if want != "" {
+			// The expression is fine but yields the wrong type: say which
+			// type, in our words rather than Go's.
+			if plain, perr := expr.Compile(src, opts[0]); perr == nil && plain.Node().Type() != nil {
+				msg = fmt.Sprintf("expected %s, found an expression of type %s: %q", want, typeWord(plain.Node().Type()), src)
+				if o.what != "" {
+					msg = o.what + ": " + msg
+				}
+				d.add(at(0), "%s", msg)
+				return nil
+			}
 		}
 		d.add(at(errFrom(err)), "invalid expression %q: %s", src, msg)
 		return nil
 	}
-	e := &Expr{Source: src, Pos: pos, program: prog, scope: sc}
+	e := &Expr{Source: src, Pos: at(0), program: prog, scope: sc}
 	for _, id := range exprIdents(tree) {
 		if p, err := expr.Compile(id, expr.Env(reflect.New(sc.typ).Elem().Interface())); err == nil {
 			e.idents = append(e.idents, id)
@@ -223,27 +242,36 @@ func checkNames(d *diags, tree *exprparser.Tree, src string, at func(int) Pos, s
 		if !isMember {
 			return
 		}
-		root, isIdent := m.Node.(*ast.IdentifierNode)
 		prop, isStr := m.Property.(*ast.StringNode)
-		if !isIdent || !isStr {
+		if !isStr {
 			return
 		}
-		known, tracked := sc.names[root.Value]
-		if !tracked || contains(known, prop.Value) {
+		parent, path, depth := memberType(sc, m.Node)
+		if parent == nil || parent.Kind() != reflect.Struct {
 			return
 		}
-		from := m.Property.Location().From
-		switch root.Value {
-		case "steps":
+		known := fieldNames(parent)
+		if contains(known, prop.Value) {
+			return
+		}
+		from := prop.Location().From
+		switch {
+		case path == "steps":
 			if laterSteps[prop.Value] {
 				report(from, "step %q runs later: its outputs are not available here (expected a step that runs before this one: %s)", prop.Value, list(known))
 			} else {
-				report(from, "unknown step %q (expected one of the steps that run before this one: %s)", prop.Value, list(known))
+				report(from, "unknown step %q%s (expected one of the steps that run before this one: %s)", prop.Value, hint(prop.Value, known), list(known))
 			}
-		case "inputs":
+		case path == "inputs":
 			report(from, "unknown input %q%s (declared inputs: %s)", prop.Value, hint(prop.Value, known), list(known))
+		case depth == 2 && (strings.HasPrefix(path, "steps.") || strings.HasPrefix(path, "steps[")):
+			// steps.<id>.<output>: memberType only returns depth 2 for a
+			// member chain, so m.Node is a MemberNode with a string
+			// property.
+			id := m.Node.(*ast.MemberNode).Property.(*ast.StringNode).Value
+			report(from, "step %q has no output %q%s (its outputs: %s)", id, prop.Value, hint(prop.Value, known), list(known))
 		default:
-			report(from, "unknown field %q of %s%s (expected one of: %s)", prop.Value, root.Value, hint(prop.Value, known), list(known))
+			report(from, "unknown field %q of %s%s (expected one of: %s)", prop.Value, path, hint(prop.Value, known), list(known))
 		}
 	}
 	walker := &funcVisitor{fn: visit}
@@ -261,6 +289,41 @@ func checkNames(d *diags, tree *exprparser.Tree, src string, at func(int) Pos, s
 	}}
 	ast.Walk(&tree.Node, idv)
 	return ok
+}
+
+// memberType is the static type of a chain of names rooted at the scope
+// (steps.check, colours.blue), with its path as written and its length;
+// nil when the chain leaves the typed part of the scope (a map, a local
+// variable of unknown type, a function call).
+func memberType(sc *scope, n ast.Node) (reflect.Type, string, int) {
+	switch x := n.(type) {
+	case *ast.IdentifierNode:
+		for _, f := range sc.fields {
+			if f.name == x.Value {
+				return f.typ, x.Value, 1
+			}
+		}
+	case *ast.MemberNode:
+		prop, ok := x.Property.(*ast.StringNode)
+		if !ok {
+			return nil, "", 0
+		}
+		t, path, depth := memberType(sc, x.Node)
+		if t == nil || t.Kind() != reflect.Struct {
+			return nil, "", 0
+		}
+		for i := 0; i < t.NumField(); i++ {
+			if t.Field(i).Tag.Get("expr") == prop.Value {
+				if identRe.MatchString(prop.Value) {
+					path += "." + prop.Value
+				} else {
+					path += fmt.Sprintf("[%q]", prop.Value)
+				}
+				return t.Field(i).Type, path, depth + 1
+			}
+		}
+	}
+	return nil, "", 0
 }
 
 type funcVisitor struct{ fn func(ast.Node) }

@@ -306,6 +306,8 @@ func cleanExprError(err error) string {
 		msg = msg[:i]
 	}
 	msg = structTypeRe.ReplaceAllString(msg, "object")
+	// The lexer calls the end of the text a token; people do not.
+	msg = strings.ReplaceAll(msg, "unexpected token EOF", "unexpected end of the expression")
 	return msg
 }
 

@@ -106,7 +106,7 @@ func TestBrokenRunbookDetails(t *testing.T) {
 		// caretAt is the text the first diagnostic's caret must sit on.
 		caretAt string
 	}{
-		{"expr-syntax", 1, "}}"},
+		{"expr-syntax", 1, "+ }}"},
 		{"expr-unknown-input", 1, "zone_idd"},
 		{"expr-unknown-step", 1, "helth"},
 		{"expr-later-step", 1, "shift"},
@@ -114,8 +114,14 @@ func TestBrokenRunbookDetails(t *testing.T) {
 		{"expr-type-mismatch", 1, "+ 1"},
 		{"expr-block-scalar", 1, "totl"},
 		{"expr-single-quoted", 1, "nope"},
+		{"expr-escaped-quotes", 1, "nope"},
+		{"expr-multiline-plain", 1, "nope"},
+		{"expr-folded-block", 1, "totl"},
+		{"foreach-index-type", 1, "+ 'x'"},
+		{"unterminated-template", 1, "${{ idle.name }"},
 		{"if-not-bool", 1, "inputs.count"},
-		{"multiple-errors", 7, "naem"},
+		{"multiple-errors", 7, "version: 1"},
+		{"yaml-syntax", 1, "  green: {group: web-green"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
