@@ -14,7 +14,7 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files (and templates/ in TestTemplatesCurrent)")
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 func noop() steps.Step {
 	return steps.StepFunc(func(context.Context, *steps.Call) (steps.Outputs, error) { return nil, nil })
