@@ -171,4 +171,3 @@ func GoType(t Type) string {
 		return "any"
 	}
 }
-

@@ -7,8 +7,10 @@ import (
 	"os"
 
 	// Step providers register themselves; the engine never names them.
+	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/sql"
 )
 
 func main() {
