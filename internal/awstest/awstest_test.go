@@ -81,10 +81,7 @@ func TestMotoBehaviour(t *testing.T) {
 		if err := topo.PutErrors(ctx, "green", 7); err != nil {
 			t.Fatal(err)
 		}
-		var dims []cwtypes.Dimension
-		for k, v := range topo.Dimensions("green") {
-			dims = append(dims, cwtypes.Dimension{Name: awssdk.String(k), Value: awssdk.String(v)})
-		}
+		dims := topo.cwDimensions("green")
 		now := time.Now()
 		out, err := topo.cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
 			StartTime: awssdk.Time(now.Add(-5 * time.Minute)), EndTime: awssdk.Time(now.Add(time.Minute)),

@@ -33,7 +33,7 @@ func init() {
 			{Name: "stat", Type: steps.String, Default: "Average", Doc: "Statistic: Sum, Average, Minimum, Maximum, SampleCount or a percentile such as p99.", Examples: []any{"Sum", "p99"}},
 			{Name: "expression", Type: steps.String, Doc: "Metric math expression to return instead of the metric; the metric is `m1`.", Examples: []any{"m1 / 60"}},
 			{Name: "period", Type: steps.Duration, Default: time.Minute, Doc: "Length of one datapoint (whole seconds; a multiple of 60 for data older than 3 hours)."},
-			{Name: "window", Type: steps.Duration, Default: 5 * time.Minute, Doc: "How far back from now datapoints are read."},
+			{Name: "window", Type: steps.Duration, Default: 5 * time.Minute, Doc: "How far back datapoints are read; the window ends with the current period."},
 		},
 		Outputs: []steps.Output{
 			{Name: "value", Type: steps.Number, Doc: "The latest datapoint (0 when there is none)."},
@@ -103,10 +103,14 @@ func (s *cwMetric) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 		})
 	}
 	now := s.now()
+	// The window ends with the period now falls in, so the newest,
+	// still-filling datapoint counts (a burst of errors shows at once), and
+	// both ends sit on period boundaries, as CloudWatch recommends.
+	end := now.Truncate(period).Add(period)
 	in := &cloudwatch.GetMetricDataInput{
 		MetricDataQueries: queries,
-		StartTime:         awssdk.Time(now.Add(-p.Duration("window"))),
-		EndTime:           awssdk.Time(now),
+		StartTime:         awssdk.Time(end.Add(-p.Duration("window"))),
+		EndTime:           awssdk.Time(end),
 		ScanBy:            cwtypes.ScanByTimestampAscending,
 	}
 	type point struct {

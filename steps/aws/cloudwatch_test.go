@@ -53,7 +53,8 @@ func TestCloudWatchMetric(t *testing.T) {
 				}
 			}
 			in := c.fake.inputs[0]
-			if !in.EndTime.Equal(t0) || !in.StartTime.Equal(t0.Add(-5*time.Minute)) {
+			// t0 is on a minute boundary: the window ends with the minute that starts there.
+			if !in.EndTime.Equal(t0.Add(time.Minute)) || !in.StartTime.Equal(t0.Add(-4*time.Minute)) {
 				t.Errorf("window %s..%s", in.StartTime, in.EndTime)
 			}
 		})
