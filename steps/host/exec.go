@@ -38,7 +38,7 @@ func init() {
 			{Name: "dir", Type: steps.String,
 				Doc: "Working directory of the command; bluegreen's own working directory when empty."},
 			{Name: "env", Type: steps.Map, Items: steps.String,
-				Doc:      "Environment variables added to (or replacing) bluegreen's own.",
+				Doc:      "Environment variables added to (or replacing) bluegreen's own. They are shown in plans and logs: pass secrets through bluegreen's own environment or a file instead.",
 				Examples: []any{map[string]any{"APP_COLOUR": "green"}}},
 			{Name: "timeout", Type: steps.Duration, Default: 5 * time.Minute,
 				Doc: "How long the command may run before its process group is killed and the step fails."},
