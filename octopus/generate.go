@@ -112,7 +112,7 @@ func stepTemplate(s *steps.Spec) Template {
 		}
 		prm := specParam(s.Kind, p)
 		t.Parameters = append(t.Parameters, prm)
-		names = append(names, paramArg{param: p.Name, variable: prm.Name})
+		names = append(names, paramArg{param: p.Name, variable: prm.Name, sensitive: p.Sensitive})
 	}
 	switch s.Credentials {
 	case steps.AWSCredentials:

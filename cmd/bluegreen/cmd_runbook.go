@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,6 +21,7 @@ import (
 // runFlags are shared by run, resume, rollback, plan and status.
 type runFlags struct {
 	sets          []string
+	setFiles      []string
 	inputsFile    string
 	phase         string
 	stateSpec     string
@@ -33,6 +35,7 @@ type runFlags struct {
 func (f *runFlags) addInputs(c *cobra.Command) {
 	c.Flags().StringArrayVar(&f.sets, "set", nil, "set an input: --set key=value (typed by the input's declared type; repeatable)")
 	c.Flags().StringVar(&f.inputsFile, "inputs", "", "read inputs from a YAML or JSON file (--set wins over it)")
+	c.Flags().StringArrayVar(&f.setFiles, "set-file", nil, "read key=value inputs from a file, one per line (# comments); keeps secrets out of the process arguments")
 }
 
 func (f *runFlags) addState(c *cobra.Command) {
@@ -51,7 +54,20 @@ func (f *runFlags) inputs() (map[string]any, error) {
 			raw[k] = v
 		}
 	}
-	sets, err := engine.ParseSets(f.sets)
+	var lines []string
+	for _, path := range f.setFiles {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, &usageError{fmt.Errorf("--set-file: %w", err)}
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			l = strings.TrimSpace(strings.TrimSuffix(l, "\r"))
+			if l != "" && !strings.HasPrefix(l, "#") {
+				lines = append(lines, l)
+			}
+		}
+	}
+	sets, err := engine.ParseSets(append(lines, f.sets...))
 	if err != nil {
 		return nil, err
 	}

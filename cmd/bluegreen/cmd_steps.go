@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -131,7 +132,7 @@ func printSpec(a *app, s *steps.Spec) {
 // as the per-step Octopus templates call it.
 func (a *app) stepCmd() *cobra.Command {
 	c := &cobra.Command{Use: "step", Short: "Run a single step (as the per-step Octopus templates do)"}
-	var params []string
+	var params, paramEnvs []string
 	var octo bool
 	var output string
 	run := &cobra.Command{
@@ -155,6 +156,20 @@ would journal, so a pipeline can keep it; a gate is a runbook feature, not a ste
 				}
 				if _, dup := raw[k]; dup {
 					return usagef("--param: %q given twice", k)
+				}
+				raw[k] = v
+			}
+			for _, p := range paramEnvs {
+				k, env, ok := strings.Cut(p, "=")
+				if !ok || k == "" || env == "" {
+					return usagef("--param-env: expected name=ENV_VAR, found %q", p)
+				}
+				if _, dup := raw[k]; dup {
+					return usagef("--param-env: %q given twice", k)
+				}
+				v, set := os.LookupEnv(env)
+				if !set {
+					return usagef("--param-env: environment variable %s (for param %q) is not set", env, k)
 				}
 				raw[k] = v
 			}
@@ -204,6 +219,7 @@ would journal, so a pipeline can keep it; a gate is a runbook feature, not a ste
 		},
 	}
 	run.Flags().StringArrayVar(&params, "param", nil, "a step param: --param name=value (repeatable)")
+	run.Flags().StringArrayVar(&paramEnvs, "param-env", nil, "a step param read from an environment variable: --param-env name=ENV_VAR (for secrets: arguments show in ps)")
 	run.Flags().BoolVar(&octo, "octopus-output", false, "print outputs as Octopus output variables (service messages)")
 	run.Flags().StringVarP(&output, "output", "o", "json", "output format: json")
 	c.AddCommand(run)

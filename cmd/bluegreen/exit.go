@@ -7,6 +7,7 @@ import (
 
 	"github.com/bluegreen-deploy/bluegreen/engine"
 	"github.com/bluegreen-deploy/bluegreen/engine/state"
+	"github.com/bluegreen-deploy/bluegreen/octopus"
 )
 
 // Exit codes, as the CLI contract defines them.
@@ -43,7 +44,10 @@ func exitCode(err error, signal int) int {
 			return 128 + signal
 		}
 		return ExitInterrupted
-	case errors.As(err, &inv), errors.As(err, &use):
+	case errors.As(err, &inv), errors.As(err, &use),
+		// A connection that is not configured, a malformed server URL or a
+		// space that does not exist is bad input, not a failed run.
+		errors.Is(err, octopus.ErrConfig), errors.Is(err, octopus.ErrBadURL), errors.Is(err, octopus.ErrSpaceNotFound):
 		return ExitInvalid
 	case errors.As(err, &lock):
 		return ExitLocked

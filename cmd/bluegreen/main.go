@@ -10,6 +10,7 @@ import (
 	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/octopus"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/sql"
 )
 

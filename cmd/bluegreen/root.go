@@ -95,6 +95,7 @@ Exit codes: 0 success, 1 run failed (rolled back or stopped), 2 invalid input,
 	root.AddCommand(
 		a.validateCmd(), a.planCmd(), a.runCmd(), a.resumeCmd(), a.rollbackCmd(), a.statusCmd(),
 		a.stepsCmd(), a.stepCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd(),
+		newTemplatesCmd(), newOctopusCmd(),
 	)
 	for _, extra := range extraCommands {
 		root.AddCommand(extra(a))

@@ -7,6 +7,7 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/steps"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/octopus"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/sql"
 )
 
