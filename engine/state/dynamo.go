@@ -1,0 +1,343 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+func init() {
+	NewDynamoStore = func(_ context.Context, table string) (Store, error) { return NewDynamo(table), nil }
+}
+
+// DynamoStore is the Store for runs that move between machines (Octopus
+// workers): a DynamoDB table whose string partition key is named "pk",
+// holding one item per key for the record and one for the lock.
+//
+//	pk = "record#<key>"  record: the Record as JSON, updated: RFC 3339 time
+//	pk = "lock#<key>"    run_id, host, pid, since: the Holder
+//
+// The lock is a conditional PutItem that only succeeds when no lock item
+// exists, so exactly one of several concurrent runs wins, whichever machine
+// it is on. DynamoDB applies a PutItem atomically and durably before it
+// answers, which is what Save promises. A record item is limited to
+// DynamoDB's 400 KB; History is bounded (MaxHistory) to stay well below it.
+//
+// The table is created with CreateDynamoTable or by hand:
+//
+//	aws dynamodb create-table --table-name bluegreen-state \
+//	  --attribute-definitions AttributeName=pk,AttributeType=S \
+//	  --key-schema AttributeName=pk,KeyType=HASH --billing-mode PAY_PER_REQUEST
+type DynamoStore struct {
+	table string
+	cfg   *awssdk.Config
+
+	once   sync.Once
+	client dynamoAPI
+	err    error
+
+	// hostname and alive are the same seams as FileStore's: a stale lock
+	// can only be proven on the host that took it.
+	hostname func() (string, error)
+	alive    func(pid int) bool
+}
+
+var _ Store = (*DynamoStore)(nil)
+
+// dynamoAPI is the part of the DynamoDB API the store uses.
+type dynamoAPI interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+}
+
+// NewDynamo returns a store on table that reaches DynamoDB through the SDK's
+// default chain (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...). It does
+// no I/O: the configuration is loaded on first use.
+func NewDynamo(table string) *DynamoStore {
+	return &DynamoStore{table: table, hostname: os.Hostname, alive: processAlive}
+}
+
+// NewDynamoWithConfig returns a store on table that uses cfg.
+func NewDynamoWithConfig(cfg awssdk.Config, table string) *DynamoStore {
+	s := NewDynamo(table)
+	s.cfg = &cfg
+	return s
+}
+
+// String names the store for logs and status output.
+func (s *DynamoStore) String() string { return "dynamodb://" + s.table }
+
+func (s *DynamoStore) api() (dynamoAPI, error) {
+	s.once.Do(func() {
+		if s.client != nil {
+			return
+		}
+		cfg := s.cfg
+		if cfg == nil {
+			c, err := config.LoadDefaultConfig(context.Background())
+			if err != nil {
+				s.err = fmt.Errorf("dynamodb state store: load AWS configuration: %w", err)
+				return
+			}
+			cfg = &c
+		}
+		s.client = dynamodb.NewFromConfig(*cfg)
+	})
+	return s.client, s.err
+}
+
+func recordKey(key string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "record#" + key}}
+}
+
+func lockKey(key string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "lock#" + key}}
+}
+
+// Load returns key's record, or (nil, nil) when there is none.
+func (s *DynamoStore) Load(ctx context.Context, key string) (*Record, error) {
+	if key == "" {
+		return nil, errors.New("state key is empty")
+	}
+	api, err := s.api()
+	if err != nil {
+		return nil, err
+	}
+	out, err := api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: recordKey(key), ConsistentRead: awssdk.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("load state %q: dynamodb:GetItem on table %s: %w", key, s.table, err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	raw, ok := out.Item["record"].(*ddbtypes.AttributeValueMemberS)
+	if !ok {
+		return nil, fmt.Errorf("load state %q: item in table %s has no string attribute \"record\"", key, s.table)
+	}
+	var rec Record
+	if err := json.Unmarshal([]byte(raw.Value), &rec); err != nil {
+		return nil, fmt.Errorf("load state %q: item in table %s is not a valid record: %w", key, s.table, err)
+	}
+	return &rec, nil
+}
+
+// Save replaces key's record. The history is bounded to MaxHistory
+// entries; rec itself is not modified.
+func (s *DynamoStore) Save(ctx context.Context, key string, rec *Record) error {
+	if key == "" {
+		return errors.New("state key is empty")
+	}
+	if rec == nil {
+		return fmt.Errorf("save state %q: record is nil", key)
+	}
+	bounded := *rec
+	bounded.History = BoundHistory(rec.History, MaxHistory)
+	b, err := json.Marshal(&bounded)
+	if err != nil {
+		return fmt.Errorf("save state %q: encode record: %w", key, err)
+	}
+	api, err := s.api()
+	if err != nil {
+		return err
+	}
+	item := recordKey(key)
+	item["record"] = &ddbtypes.AttributeValueMemberS{Value: string(b)}
+	item["updated"] = &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)}
+	if _, err := api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
+		return fmt.Errorf("save state %q: dynamodb:PutItem on table %s: %w", key, s.table, err)
+	}
+	return nil
+}
+
+// Acquire takes key's lock for h. See Store.Acquire.
+func (s *DynamoStore) Acquire(ctx context.Context, key string, h Holder) (*Takeover, error) {
+	if key == "" {
+		return nil, errors.New("state key is empty")
+	}
+	api, err := s.api()
+	if err != nil {
+		return nil, err
+	}
+	item := lockKey(key)
+	for k, v := range holderItem(h) {
+		item[k] = v
+	}
+	// A lock released between the failed put and the read of its holder
+	// sends the loop round again; a few rounds settle any race.
+	for attempt := 0; attempt < 3; attempt++ {
+		takeover, retry, err := s.acquire(ctx, api, key, item)
+		if !retry {
+			return takeover, err
+		}
+	}
+	return nil, &LockedError{Key: key}
+}
+
+func (s *DynamoStore) acquire(ctx context.Context, api dynamoAPI, key string, item map[string]ddbtypes.AttributeValue) (*Takeover, bool, error) {
+	// Free, or already ours (a retried call).
+	_, err := api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           &s.table,
+		Item:                item,
+		ConditionExpression: awssdk.String("attribute_not_exists(pk) OR (run_id = :run AND host = :host AND pid = :pid)"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":run": item["run_id"], ":host": item["host"], ":pid": item["pid"],
+		},
+	})
+	if err == nil {
+		return nil, false, nil
+	}
+	if !conditionFailed(err) {
+		return nil, false, fmt.Errorf("acquire lock %q: dynamodb:PutItem on table %s: %w", key, s.table, err)
+	}
+	cur, err := s.Holder(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	if cur == nil {
+		return nil, true, nil
+	}
+	reason, stale := s.stale(*cur)
+	if !stale {
+		return nil, false, &LockedError{Key: key, Holder: *cur}
+	}
+	// Replace exactly the stale holder: if another run took it over first,
+	// the condition fails and that run holds the lock.
+	prev := holderItem(*cur)
+	_, err = api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           &s.table,
+		Item:                item,
+		ConditionExpression: awssdk.String("run_id = :run AND host = :host AND pid = :pid"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":run": prev["run_id"], ":host": prev["host"], ":pid": prev["pid"],
+		},
+	})
+	if conditionFailed(err) {
+		// Another run took the stale lock over (or it was released):
+		// look again.
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("acquire lock %q: take over stale lock: dynamodb:PutItem on table %s: %w", key, s.table, err)
+	}
+	return &Takeover{Previous: *cur, Reason: reason}, false, nil
+}
+
+// Release deletes key's lock when runID holds it. Releasing a free lock is
+// not an error; releasing another run's lock is, and leaves it in place.
+func (s *DynamoStore) Release(ctx context.Context, key string, runID string) error {
+	api, err := s.api()
+	if err != nil {
+		return err
+	}
+	_, err = api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 &s.table,
+		Key:                       lockKey(key),
+		ConditionExpression:       awssdk.String("attribute_not_exists(pk) OR run_id = :run"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":run": &ddbtypes.AttributeValueMemberS{Value: runID}},
+	})
+	if conditionFailed(err) {
+		cur, herr := s.Holder(ctx, key)
+		if herr != nil {
+			return herr
+		}
+		if cur == nil {
+			return nil
+		}
+		return fmt.Errorf("release lock %q: held by %s, not by run %s", key, cur, runID)
+	}
+	if err != nil {
+		return fmt.Errorf("release lock %q: dynamodb:DeleteItem on table %s: %w", key, s.table, err)
+	}
+	return nil
+}
+
+// Holder returns key's lock holder, or nil when the lock is free.
+func (s *DynamoStore) Holder(ctx context.Context, key string) (*Holder, error) {
+	api, err := s.api()
+	if err != nil {
+		return nil, err
+	}
+	out, err := api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: lockKey(key), ConsistentRead: awssdk.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("read lock %q: dynamodb:GetItem on table %s: %w", key, s.table, err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	h := &Holder{RunID: str(out.Item["run_id"]), Host: str(out.Item["host"])}
+	h.PID, _ = strconv.Atoi(num(out.Item["pid"]))
+	h.Since, _ = time.Parse(time.RFC3339Nano, str(out.Item["since"]))
+	return h, nil
+}
+
+// stale reports whether the holder is provably gone: it ran on this host
+// and its process no longer exists. A holder on another machine is never
+// stale; `bluegreen status` names it so a person can decide.
+func (s *DynamoStore) stale(h Holder) (string, bool) {
+	host, err := s.hostname()
+	if err != nil || host == "" || h.Host != host || h.PID <= 0 || s.alive(h.PID) {
+		return "", false
+	}
+	return fmt.Sprintf("process %d on %s no longer exists", h.PID, h.Host), true
+}
+
+func holderItem(h Holder) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{
+		"run_id": &ddbtypes.AttributeValueMemberS{Value: h.RunID},
+		"host":   &ddbtypes.AttributeValueMemberS{Value: h.Host},
+		"pid":    &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(h.PID)},
+		"since":  &ddbtypes.AttributeValueMemberS{Value: h.Since.UTC().Format(time.RFC3339Nano)},
+	}
+}
+
+func conditionFailed(err error) bool {
+	var cf *ddbtypes.ConditionalCheckFailedException
+	return err != nil && errors.As(err, &cf)
+}
+
+func str(v ddbtypes.AttributeValue) string {
+	if s, ok := v.(*ddbtypes.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+func num(v ddbtypes.AttributeValue) string {
+	if n, ok := v.(*ddbtypes.AttributeValueMemberN); ok {
+		return n.Value
+	}
+	return ""
+}
+
+// CreateDynamoTable creates the table a DynamoStore needs (on-demand
+// billing, string partition key "pk") and waits until it is active. A table
+// that already exists is left as it is.
+func CreateDynamoTable(ctx context.Context, cfg awssdk.Config, table string) error {
+	c := dynamodb.NewFromConfig(cfg)
+	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            &table,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: awssdk.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: awssdk.String("pk"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	})
+	var inUse *ddbtypes.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("dynamodb:CreateTable on table %s: %w", table, err)
+	}
+	w := dynamodb.NewTableExistsWaiter(c, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 200 * time.Millisecond })
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, 2*time.Minute); err != nil {
+		return fmt.Errorf("dynamodb:DescribeTable on table %s: %w", table, err)
+	}
+	return nil
+}
