@@ -340,14 +340,28 @@ func (t *Topology) DNSWeights(ctx context.Context) (map[string]int, error) {
 	return w, nil
 }
 
-// ListenerWeights returns the shared listener's weights by colour.
+// ListenerWeights returns the shared listener's default-action weights by
+// colour.
 func (t *Topology) ListenerWeights(ctx context.Context) (map[string]int, error) {
 	out, err := t.elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{t.Listener}})
 	if err != nil {
 		return nil, err
 	}
+	return t.colourWeights(out.Listeners[0].DefaultActions), nil
+}
+
+// RuleWeights returns a listener rule's weights by colour.
+func (t *Topology) RuleWeights(ctx context.Context, rule string) (map[string]int, error) {
+	out, err := t.elb.DescribeRules(ctx, &elbv2.DescribeRulesInput{RuleArns: []string{rule}})
+	if err != nil {
+		return nil, err
+	}
+	return t.colourWeights(out.Rules[0].Actions), nil
+}
+
+func (t *Topology) colourWeights(actions []elbtypes.Action) map[string]int {
 	w := map[string]int{}
-	for _, a := range out.Listeners[0].DefaultActions {
+	for _, a := range actions {
 		if a.ForwardConfig == nil {
 			continue
 		}
@@ -359,7 +373,24 @@ func (t *Topology) ListenerWeights(ctx context.Context) (map[string]int, error) 
 			}
 		}
 	}
-	return w, nil
+	return w
+}
+
+// AddRule adds a rule for path /api/* to the shared listener, forwarding
+// to blue (100) and green (0), and returns its ARN.
+func (t *Topology) AddRule(ctx context.Context) (string, error) {
+	out, err := t.elb.CreateRule(ctx, &elbv2.CreateRuleInput{
+		ListenerArn: awssdk.String(t.Listener), Priority: awssdk.Int32(10),
+		Conditions: []elbtypes.RuleCondition{{Field: awssdk.String("path-pattern"), Values: []string{"/api/*"}}},
+		Actions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
+			{TargetGroupArn: awssdk.String(t.Stacks["blue"].TargetGroup), Weight: awssdk.Int32(100)},
+			{TargetGroupArn: awssdk.String(t.Stacks["green"].TargetGroup), Weight: awssdk.Int32(0)},
+		}}}},
+	})
+	if err != nil {
+		return "", fmt.Errorf("create rule: %w", err)
+	}
+	return awssdk.ToString(out.Rules[0].RuleArn), nil
 }
 
 // Group is what a test checks about one colour's Auto Scaling group.
