@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -44,5 +45,43 @@ func TestWrongPasswordIsRejected(t *testing.T) {
 	ctx := t.Context()
 	if err := bad.admin(ctx, "SELECT 1"); err == nil {
 		t.Fatal("connected with a wrong password: the cluster does not enforce password auth, so leak tests would prove nothing")
+	}
+}
+
+// stubTB records how a helper ended a test instead of ending it.
+type stubTB struct {
+	testing.TB
+	ended string
+}
+
+type stop struct{}
+
+func (s *stubTB) Helper()                  {}
+func (s *stubTB) Fatalf(string, ...any)    { s.ended = "failed"; panic(stop{}) }
+func (s *stubTB) Skipf(string, ...any)     { s.ended = "skipped"; panic(stop{}) }
+func (s *stubTB) Cleanup(func())           {}
+func (s *stubTB) Name() string             { return "stub" }
+func (s *stubTB) Logf(string, ...any)      {}
+func (s *stubTB) Errorf(string, ...any)    { s.ended = "failed" }
+func (s *stubTB) Context() context.Context { return context.Background() }
+
+func TestMissingPostgresSkipsLocallyAndFailsOnCI(t *testing.T) {
+	t.Setenv("PG_BIN", t.TempDir()) // a directory without initdb
+	for _, tc := range []struct{ ci, want string }{{"", "skipped"}, {"true", "failed"}} {
+		t.Setenv("CI", tc.ci)
+		tb := &stubTB{TB: t}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					if _, ok := r.(stop); !ok {
+						panic(r)
+					}
+				}
+			}()
+			Start(tb)
+		}()
+		if tb.ended != tc.want {
+			t.Errorf("CI=%q: the test was %q, want %q", tc.ci, tb.ended, tc.want)
+		}
 	}
 }

@@ -161,8 +161,10 @@ func frozen(settings any) bool {
 		if !ok || !strings.EqualFold(strings.TrimSpace(name), "default_transaction_read_only") {
 			continue
 		}
+		// PostgreSQL's boolean parser also takes unique prefixes of true
+		// and yes, so those are what a hand-written ALTER may have stored.
 		switch strings.ToLower(strings.Trim(strings.TrimSpace(value), `'"`)) {
-		case "on", "true", "yes", "1", "t", "y", "tr", "tru", "ye":
+		case "on", "true", "yes", "1", "t", "tr", "tru", "y", "ye":
 			return true
 		}
 		return false
