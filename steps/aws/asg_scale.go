@@ -36,7 +36,7 @@ func init() {
 			{Name: "previous_desired", Type: steps.Int, Doc: "Desired capacity before the step."},
 			{Name: "previous_min", Type: steps.Int, Doc: "Minimum size before the step."},
 			{Name: "previous_max", Type: steps.Int, Doc: "Maximum size before the step."},
-			{Name: "healthy", Type: steps.Int, Doc: "Instances InService and Healthy when the step returned."},
+			{Name: "healthy", Type: steps.Int, Doc: "Instances InService and Healthy: after the wait, or before the change when `wait` is false."},
 			{Name: "changed", Type: steps.Bool, Doc: "Whether the group's sizes were changed (false when they already matched)."},
 		},
 		Mutates:     true,
