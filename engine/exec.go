@@ -473,7 +473,9 @@ func (rc *runCtx) execute(ctx context.Context, mode string) (*Result, error) {
 			stepPath = se.path
 		}
 		run.Error = rc.scrub(err.Error())
-		fe := &RunFailedError{RunID: run.ID, Step: stepPath, Cause: err}
+		// The cause is the scrubbed text: whoever unwraps the error must
+		// not find a secret the message itself hides.
+		fe := &RunFailedError{RunID: run.ID, Step: stepPath, Cause: errors.New(run.Error)}
 		if rb.OnFailure == "stop" {
 			run.Status = state.StatusFailed
 			fe.msg = fmt.Sprintf("%s (on_failure: stop: state and journal kept; run `bluegreen rollback` or `bluegreen resume`)", run.Error)

@@ -500,8 +500,10 @@ steps:
 	if err == nil {
 		t.Fatal("the gate should time out")
 	}
-	if strings.Contains(err.Error(), secret) {
-		t.Fatalf("secret in error: %v", err)
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if strings.Contains(e.Error(), secret) {
+			t.Fatalf("secret in error chain: %v", e)
+		}
 	}
 	for _, e := range h.rec.events {
 		if s := strings.ToLower(strings.ReplaceAll(reflectString(e), " ", "")); strings.Contains(s, secret) {
