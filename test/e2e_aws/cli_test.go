@@ -1,0 +1,72 @@
+package e2e_aws
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+)
+
+// TestCLI runs weighted-dns through the bluegreen binary, as Octopus and
+// `make demo` do: inputs as --set flags, AWS through the environment, and
+// the documented exit codes.
+func TestCLI(t *testing.T) {
+	w := newWorld(t, "weighted-dns.yaml", awstest.Options{})
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	bin := filepath.Join(t.TempDir(), "bluegreen")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/bluegreen")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	m, _ := awstest.Shared(t)
+	env := os.Environ()
+	for k, v := range awstest.Env(m.URL) {
+		env = append(env, k+"="+v)
+	}
+	stateDir := t.TempDir()
+	cli := func(over map[string]string) (string, int) {
+		args := []string{"run", runbookPath("weighted-dns.yaml"), "--state", stateDir, "--log-format", "json"}
+		for k, v := range w.inputs(over) {
+			args = append(args, "--set", k+"="+v.(string))
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return string(out), ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), 0
+	}
+
+	if out, code := cli(map[string]string{"weights": "[50, 100]"}); code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	w.expect(map[string]int{"blue": 0, "green": 100}, map[string]int{"blue": 0, "green": 2})
+
+	// Blue, idle now, cannot become healthy: exit 1, rolled back.
+	if _, err := w.topo.AddStoppedTarget(context.Background(), "blue"); err != nil {
+		t.Fatal(err)
+	}
+	out, code := cli(map[string]string{"health_timeout": "500ms"})
+	if code != 1 || !strings.Contains(out, "idle_healthy") {
+		t.Fatalf("exit %d, want 1 naming the health gate:\n%s", code, out)
+	}
+	w.expect(map[string]int{"blue": 0, "green": 100}, map[string]int{"blue": 0, "green": 2})
+
+	// A mistyped input is refused before any AWS call: exit 2.
+	if out, code := cli(map[string]string{"error_threshold": "five"}); code != 2 {
+		t.Fatalf("exit %d, want 2:\n%s", code, out)
+	}
+}
