@@ -2,12 +2,15 @@
 // account: it starts moto_server on a loopback port, builds a two-stack
 // topology on it (VPC, load balancers, target groups, Auto Scaling groups,
 // a hosted zone with weighted records), runs runbooks/weighted-dns.yaml
-// with the real bluegreen binary, prints the result, and runs it again to
-// swap back. `make demo` runs it; flags shorten or lengthen the waits.
+// with the real bluegreen binary, prints the result, runs it again to swap
+// back, and finally shows a rollback: a release whose idle stack answers
+// with 5xx errors during the first bake. `make demo` runs it; flags shorten
+// or lengthen the waits.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -30,11 +33,12 @@ func main() {
 		runbook  = flag.String("runbook", "runbooks/weighted-dns.yaml", "the runbook to run")
 		bin      = flag.String("bin", "", "a bluegreen binary to use (default: build ./cmd/bluegreen)")
 		logLevel = flag.String("log-level", "info", "bluegreen's log level")
+		rollback = flag.Bool("rollback", true, "finish with a release that fails on 5xx errors and rolls back")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *runbook, *bin, *logLevel, map[string]string{
+	if err := run(ctx, *runbook, *bin, *logLevel, *rollback, map[string]string{
 		"bake": bake.String(), "scale_down_delay": delay.String(), "weights": *weights, "poll": "1s", "health_timeout": "1m",
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -42,7 +46,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, runbook, bin, logLevel string, timing map[string]string) error {
+func run(ctx context.Context, runbook, bin, logLevel string, rollback bool, timing map[string]string) error {
 	tmp, err := os.MkdirTemp("", "bluegreen-demo-")
 	if err != nil {
 		return err
@@ -106,6 +110,25 @@ func run(ctx context.Context, runbook, bin, logLevel string, timing map[string]s
 		// AWS deregisters terminated instances from their target group;
 		// moto leaves them (see internal/awstest), so do it for it.
 		if err := topo.DeregisterGone(ctx); err != nil {
+			return err
+		}
+	}
+	if rollback {
+		banner("release with a faulty build: green answers 5xx during the first bake")
+		// The load balancer would publish these; the demo publishes them
+		// itself, on green's target group, before the release starts.
+		if err := topo.PutErrors(ctx, "green", 25); err != nil {
+			return err
+		}
+		fmt.Println("published HTTPCode_Target_5XX_Count = 25 for green (error_threshold is 5)")
+		fmt.Println("$ bluegreen", strings.Join(shorten(args), " "))
+		err := command(ctx, env, bin, args...)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			return fmt.Errorf("the faulty release should fail with exit code 1 after rolling back, got %v", err)
+		}
+		fmt.Println("\nexit code 1: the release failed and was rolled back")
+		if err := printState(ctx, topo); err != nil {
 			return err
 		}
 	}
