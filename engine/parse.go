@@ -109,7 +109,17 @@ type parser struct {
 	allIDs  map[string]Pos
 	phase   string
 	nextSeq int
+	// expanding holds the anchored nodes whose aliases are being expanded,
+	// so an alias inside its own anchor (`&a [*a]`) is an error instead
+	// of endless recursion; expanded counts the values built through
+	// aliases, so a few lines of nested aliases cannot expand into
+	// billions of values.
+	expanding map[*yaml.Node]bool
+	expanded  int
 }
+
+// maxAliasValues bounds the values a runbook may build through aliases.
+const maxAliasValues = 10000
 
 // stepOut is a step whose outputs later expressions may read.
 type stepOut struct {
@@ -914,6 +924,11 @@ func (p *parser) tmpl(n *yaml.Node, sc *scope, later map[string]bool) *Tmpl {
 	if later == nil {
 		later = map[string]bool{}
 	}
+	if len(p.expanding) > 0 {
+		if p.expanded++; p.expanded == maxAliasValues+1 {
+			p.d.add(pos(n), "aliases expand to more than %d values; write the values out or use fewer nested aliases", maxAliasValues)
+		}
+	}
 	t := &Tmpl{Pos: pos(n)}
 	switch n.Kind {
 	case yaml.SequenceNode:
@@ -936,7 +951,22 @@ func (p *parser) tmpl(n *yaml.Node, sc *scope, later map[string]bool) *Tmpl {
 		}
 		return t
 	case yaml.AliasNode:
-		return p.tmpl(n.Alias, sc, later)
+		switch {
+		case n.Alias == nil:
+			p.d.add(pos(n), "alias *%s: unknown anchor", n.Value)
+		case p.expanding[n.Alias]:
+			p.d.add(pos(n), "alias *%s is inside the value it refers to (anchored at line %d), which would never end", n.Value, n.Alias.Line)
+		case p.expanded > maxAliasValues:
+			// Reported once, when the limit was passed.
+		default:
+			if p.expanding == nil {
+				p.expanding = map[*yaml.Node]bool{}
+			}
+			p.expanding[n.Alias] = true
+			defer delete(p.expanding, n.Alias)
+			return p.tmpl(n.Alias, sc, later)
+		}
+		return &Tmpl{kind: tmplLiteral, Pos: pos(n)}
 	}
 	if n.Tag != "!!str" || !strings.Contains(n.Value, "${{") {
 		var v any
