@@ -3,6 +3,7 @@ package engine
 import (
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -23,7 +24,7 @@ func LogSink(log zerolog.Logger) Sink {
 		case *StepSkipped:
 			log.Info().Str("step", ev.Path).Msg("skip " + ev.Label + ": " + ev.Reason)
 		case *StepFinished:
-			log.Info().Str("step", ev.Path).Dur("took", ev.Duration).Str("outputs", compact(ev.Outputs)).Msg("done " + ev.Label)
+			log.Info().Str("step", ev.Path).Str("took", ev.Duration.Round(time.Millisecond).String()).Str("outputs", compact(ev.Outputs)).Msg("done " + ev.Label)
 		case *StepFailed:
 			log.Error().Str("step", ev.Path).Str("uses", ev.Kind).Msg("failed " + ev.Label + ": " + ev.Error)
 		case *GateEvaluated:
@@ -50,17 +51,20 @@ func LogSink(log zerolog.Logger) Sink {
 				log.Warn().Int("seq", ev.Seq).Str("step", ev.Path).Str("undo", ev.Undo.Kind).Str("params", compact(ev.Undo.Params)).Msg("undone")
 			}
 		case *Message:
+			l := log.Info()
 			if ev.Level == "warn" {
-				log.Warn().Str("step", ev.Path).Msg(ev.Text)
-			} else {
-				log.Info().Str("step", ev.Path).Msg(ev.Text)
+				l = log.Warn()
 			}
+			if ev.Path != "" {
+				l = l.Str("step", ev.Path)
+			}
+			l.Msg(ev.Text)
 		case *RunFinished:
 			l := log.Info()
 			if ev.Error != "" {
 				l = log.Error().Str("error", ev.Error)
 			}
-			l.Str("status", ev.Status).Str("live", ev.Live).Dur("took", ev.Duration).Msgf("run %s: live is %s", ev.Status, orDash(ev.Live))
+			l.Str("status", ev.Status).Str("live", ev.Live).Str("took", ev.Duration.Round(time.Millisecond).String()).Msgf("run %s: live is %s", ev.Status, orDash(ev.Live))
 		}
 	}
 }
