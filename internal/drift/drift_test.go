@@ -2,6 +2,7 @@ package drift
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"go/parser"
 	"go/token"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bluegreen-deploy/bluegreen/engine"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 	// Every provider, as cmd/bluegreen links them; TestProvidersLinked
 	// keeps both lists complete.
@@ -95,4 +97,52 @@ func hasGoCode(t *testing.T, dir string) bool {
 		}
 	}
 	return false
+}
+
+// TestSchemaUpToDate fails when runbooks/runbook.schema.json differs from
+// what the registry generates.
+func TestSchemaUpToDate(t *testing.T) {
+	path := filepath.Join(root, "runbooks", "runbook.schema.json")
+	want := engine.Schema(steps.Default)
+	if *update {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read runbook.schema.json: %v (run make generate)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("runbooks/runbook.schema.json is out of date with the step registry: run make generate and commit the result")
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(got, &doc); err != nil {
+		t.Fatalf("schema is not JSON: %v", err)
+	}
+	kinds := doc["$defs"].(map[string]any)["step"].(map[string]any)["properties"].(map[string]any)["uses"].(map[string]any)["enum"].([]any)
+	if len(kinds) != len(steps.All()) {
+		t.Errorf("schema lists %d kinds, registry has %d", len(kinds), len(steps.All()))
+	}
+}
+
+// TestExampleRunbooksValid loads every runbook in runbooks/ with the full
+// registry: an example that does not validate is a broken promise.
+func TestExampleRunbooksValid(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(root, "runbooks", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, f := range files {
+		names[strings.TrimSuffix(filepath.Base(f), ".yaml")] = true
+		if _, err := engine.Load(f, steps.Default); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	for _, s := range []string{"weighted-dns", "alb-weighted", "same-host", "env-swap"} {
+		if !names[s] {
+			t.Errorf("runbooks/%s.yaml is missing: every strategy has an example", s)
+		}
+	}
 }
