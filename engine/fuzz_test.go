@@ -88,12 +88,20 @@ func FuzzParse(f *testing.F) {
 		if len(inv.Diags) == 0 {
 			t.Fatal("InvalidError without diagnostics")
 		}
+		lines := strings.Split(string(src), "\n")
 		for _, d := range inv.Diags {
 			if strings.Contains(d.Message, "internal error") {
 				t.Fatalf("Parse panicked: %s", d.Message)
 			}
 			if d.File != "fuzz.yaml" || d.Pos.Line < 1 || d.Pos.Col < 1 {
 				t.Fatalf("diagnostic without a file position: %q at %+v", d.Error(), d.Pos)
+			}
+			// A caret past the end of its line means a position was
+			// computed wrongly (the snippet would hide it by clamping).
+			if d.Pos.Line <= len(lines) && utf8.ValidString(lines[d.Pos.Line-1]) {
+				if n := utf8.RuneCountInString(lines[d.Pos.Line-1]); d.Pos.Col > n+1 {
+					t.Fatalf("diagnostic %q at column %d of a %d-character line %q", d.Error(), d.Pos.Col, n, lines[d.Pos.Line-1])
+				}
 			}
 		}
 		_, again := Parse("fuzz.yaml", src, reg)
@@ -103,13 +111,13 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// mapKeyRe matches the key steps.Coerce names when a value of a typed map
-// is wrong. Coerce walks the map in Go's random order, so with two wrong
-// values either may be named (reported to the steps package's owner);
-// sameReport blanks the key so that known wobble does not hide others.
-var mapKeyRe = regexp.MustCompile(`key "(?:[^"\\]|\\.)*": `)
+// mapKeyRe matches what steps.Coerce says about a wrong value in a typed
+// map. Coerce walks the map in Go's random order, so with two wrong values
+// either may be named (reported to the steps package's owner); sameReport
+// blanks that part so the known wobble does not hide other differences.
+var mapKeyRe = regexp.MustCompile(`key "(?:[^"\\]|\\.)*": [^\n]*`)
 
-func sameReport(s string) string { return mapKeyRe.ReplaceAllString(s, `key "…": `) }
+func sameReport(s string) string { return mapKeyRe.ReplaceAllString(s, `key …`) }
 
 // interpBase declares the inputs, colours and steps an interpolated
 // template can refer to in FuzzInterpolate.

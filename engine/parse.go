@@ -116,6 +116,11 @@ type parser struct {
 	// billions of values.
 	expanding map[*yaml.Node]bool
 	expanded  int
+	// base, stepsTypes and outTypes cache the types of the scope; see
+	// globals.
+	base       []scopeField
+	stepsTypes map[int]reflect.Type
+	outTypes   map[*steps.Spec]reflect.Type
 }
 
 // maxAliasValues bounds the values a runbook may build through aliases.
@@ -415,22 +420,44 @@ func (p *parser) runType() reflect.Type {
 }
 
 // globals are the names every step-level expression sees.
+//
+// Every step gets its own scope, so building these types again for each
+// step made loading quadratic in the number of steps. The types are built
+// once instead: inputs, colours and run do not change once the steps are
+// reached, and visible only grows (by append), so its length says which
+// steps it holds.
 func (p *parser) globals(visible []stepOut) []scopeField {
-	ct := p.colourType()
-	var cf []scopeField
-	for _, c := range p.rb.Colours {
-		cf = append(cf, scopeField{c.Name, ct})
+	if p.base == nil {
+		ct := p.colourType()
+		var cf []scopeField
+		for _, c := range p.rb.Colours {
+			cf = append(cf, scopeField{c.Name, ct})
+		}
+		colours, _ := structOf(cf)
+		p.base = []scopeField{
+			{"inputs", p.inputsType()}, {"colours", colours}, {"live", ct}, {"idle", ct},
+			{"steps", nil}, {"run", p.runType()},
+		}
+		p.stepsTypes = map[int]reflect.Type{}
+		p.outTypes = map[*steps.Spec]reflect.Type{}
 	}
-	colours, _ := structOf(cf)
-	var sf []scopeField
-	for _, s := range visible {
-		sf = append(sf, scopeField{s.id, outputsType(s.spec)})
+	stepsT, ok := p.stepsTypes[len(visible)]
+	if !ok {
+		var sf []scopeField
+		for _, s := range visible {
+			t, ok := p.outTypes[s.spec]
+			if !ok {
+				t = outputsType(s.spec)
+				p.outTypes[s.spec] = t
+			}
+			sf = append(sf, scopeField{s.id, t})
+		}
+		stepsT, _ = structOf(sf)
+		p.stepsTypes[len(visible)] = stepsT
 	}
-	stepsT, _ := structOf(sf)
-	return []scopeField{
-		{"inputs", p.inputsType()}, {"colours", colours}, {"live", ct}, {"idle", ct},
-		{"steps", stepsT}, {"run", p.runType()},
-	}
+	g := append([]scopeField(nil), p.base...)
+	g[4].typ = stepsT
+	return g
 }
 
 func outputsType(s *steps.Spec) reflect.Type {

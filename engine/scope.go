@@ -208,9 +208,10 @@ func compileExpr(d *diags, src string, at func(from int) Pos, sc *scope, o compi
 	}
 	e := &Expr{Source: src, Pos: at(0), program: prog, scope: sc}
 	for _, id := range exprIdents(tree) {
-		if p, err := expr.Compile(id, expr.Env(reflect.New(sc.typ).Elem().Interface())); err == nil {
+		// Keep the paths rooted in the scope: not let-variables, not
+		// predicate pointers. Values compiles them when a gate reports.
+		if root, _, _ := strings.Cut(strings.SplitN(id, "[", 2)[0], "."); contains(sc.names[""], root) {
 			e.idents = append(e.idents, id)
-			e.identProgs = append(e.identProgs, p)
 		}
 	}
 	return e

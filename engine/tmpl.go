@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -23,7 +24,12 @@ type Expr struct {
 	scope   *scope
 	// idents are the top-level names and member paths the expression reads,
 	// shown with their values when a gate is evaluated.
-	idents     []string
+	idents []string
+	// identProgs evaluate idents; they are compiled on first use, since
+	// only gate reports need them and compiling them for every expression
+	// was most of the cost of loading a runbook.
+	identOnce  sync.Once
+	identNames []string
 	identProgs []*vm.Program
 }
 
@@ -62,9 +68,18 @@ func (e *Expr) EvalBool(vals map[string]any) (bool, error) {
 // Values returns the current values of the names the expression reads, for
 // gate reports ("healthy=2 total=3").
 func (e *Expr) Values(vals map[string]any) map[string]any {
+	e.identOnce.Do(func() {
+		env := expr.Env(reflect.New(e.scope.typ).Elem().Interface())
+		for _, id := range e.idents {
+			if p, err := expr.Compile(id, env); err == nil {
+				e.identNames = append(e.identNames, id)
+				e.identProgs = append(e.identProgs, p)
+			}
+		}
+	})
 	out := map[string]any{}
 	env := e.scope.value(vals)
-	for i, id := range e.idents {
+	for i, id := range e.identNames {
 		if v, err := expr.Run(e.identProgs[i], env); err == nil {
 			switch v.(type) {
 			case map[string]any, []any:

@@ -3,11 +3,13 @@ package engine
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // update rewrites the golden files of TestBrokenRunbooks from what the
@@ -154,4 +156,118 @@ func caretText(t *testing.T, snippet string) string {
 		t.Fatalf("no caret within the line: %q", snippet)
 	}
 	return string(src[col:])
+}
+
+// manyStepsRunbook builds a valid runbook of n top-level steps in the shapes
+// real runbooks use: gated health checks that read inputs and earlier
+// steps' outputs, mutating steps with interpolated params, conditions, and
+// foreach loops with nested gated steps.
+func manyStepsRunbook(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`version: 1
+name: many
+inputs:
+  zone_id: {type: string, default: Z1}
+  weights: {type: list, default: [10, 50, 100]}
+  bake: {type: duration, default: 30s}
+  limit: {type: number, default: 5}
+  desired: {type: int, default: 3}
+colours:
+  blue: {group: web-blue}
+  green: {group: web-green}
+detect:
+  uses: test.get-weights
+  with: {zone: "${{ inputs.zone_id }}"}
+  live: "weights.blue >= weights.green ? 'blue' : 'green'"
+steps:
+`)
+	for i := 0; i < n; i++ {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&b, `  - id: scale-%d
+    uses: test.scale
+    with: {group: "${{ idle.group }}", desired: "${{ inputs.desired + %d }}"}
+`, i, i)
+		case 1:
+			fmt.Fprintf(&b, `  - id: health-%d
+    uses: test.health
+    with: {group: "${{ idle.group }}"}
+    gate: {until: "healthy == total && total >= inputs.desired", every: 5s, timeout: 5m, passes: 2}
+`, i)
+		case 2:
+			fmt.Fprintf(&b, `  - id: shift-%d
+    if: "steps[\"health-%d\"].healthy > 0 && live.name != idle.name"
+    foreach: "${{ inputs.weights }}"
+    as: pct
+    steps:
+      - uses: test.set-weights
+        with:
+          zone: "${{ inputs.zone_id }}"
+          weights: {"${{ idle.name }}": "${{ pct }}", "${{ live.name }}": "${{ 100 - pct }}"}
+      - uses: test.metric
+        with: {name: "5xx-${{ pct }}-%d"}
+        gate: {until: "elapsed >= inputs.bake", fail: "value > inputs.limit", every: 10s}
+`, i, i-1, i)
+		case 3:
+			fmt.Fprintf(&b, `  - uses: test.health
+    name: check %d
+    with: {group: "${{ live.group }}"}
+`, i)
+		}
+	}
+	return []byte(b.String())
+}
+
+func TestManyStepsRunbookIsValid(t *testing.T) {
+	rb, err := Parse("many.yaml", manyStepsRunbook(200), testRegistry(newWorld()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rb.Steps) != 200 {
+		t.Fatalf("parsed %d steps, want 200", len(rb.Steps))
+	}
+}
+
+// BenchmarkParse measures loading a 200-step runbook: YAML decoding,
+// validation against the registry and compiling every expression.
+func BenchmarkParse(b *testing.B) {
+	src := manyStepsRunbook(200)
+	reg := testRegistry(newWorld())
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("many.yaml", src, reg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGateEval measures one evaluation of a typical gate condition
+// with the environment a gate poll builds: the step's outputs at the top,
+// elapsed and attempt, and the run's inputs, colours and earlier outputs.
+func BenchmarkGateEval(b *testing.B) {
+	rb, err := Load("testdata/weighted.yaml", testRegistry(newWorld()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	until := rb.Steps[1].Gate.Until
+	blue := map[string]any{"name": "blue", "asg": "web-blue"}
+	green := map[string]any{"name": "green", "asg": "web-green"}
+	vals := map[string]any{
+		"healthy": 3, "total": 3, "elapsed": 42 * time.Second, "attempt": 5,
+		"inputs":  map[string]any{"zone_id": "Z1", "weights": []any{10, 50, 100}, "bake": 30 * time.Second, "limit": 5.0},
+		"colours": map[string]any{"blue": blue, "green": green},
+		"live":    blue, "idle": green,
+		"steps": map[string]any{"scale-idle": map[string]any{}},
+		"run":   map[string]any{"id": "r1", "started": time.Unix(0, 0), "phase": "main"},
+	}
+	if ok, err := until.EvalBool(vals); err != nil || !ok {
+		b.Fatalf("gate %q = %v, %v; want true", until.Source, ok, err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := until.EvalBool(vals); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
