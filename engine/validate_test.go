@@ -271,3 +271,51 @@ func BenchmarkGateEval(b *testing.B) {
 		}
 	}
 }
+
+// TestExpressionColumns checks that an error inside an expression points at
+// the offending name however the YAML scalar around it is written: the
+// offset in the value is mapped back through quotes, escapes, line folding
+// and block indentation.
+func TestExpressionColumns(t *testing.T) {
+	tests := []struct {
+		name string
+		// step is the YAML of one step whose expression reads inputs.nope.
+		step string
+	}{
+		{"plain", `if: inputs.env == 'prod' && inputs.nope`},
+		{"double quoted", `if: "inputs.env == 'prod' && inputs.nope"`},
+		{"double quoted escapes", `if: "inputs.env == \"pr\u00f6d\" && inputs.nope"`},
+		{"double quoted hex escape", `if: "inputs.env == \"\x41\" && inputs.nope"`},
+		{"single quoted", `if: 'inputs.env == ''prod'' && inputs.nope'`},
+		{"wrapped", `if: "${{ inputs.env == 'prod' && inputs.nope }}"`},
+		{"non-ASCII before", `if: "inputs.env == 'ünïcödé' && inputs.nope"`},
+		{"interpolated", `with: {group: "web-${{ inputs.env }}-${{ inputs.nope }}"}`},
+		{"plain over lines", "if: inputs.env == 'prod'\n      && inputs.nope"},
+		{"double quoted over lines", "if: \"inputs.env == 'prod'   \n      && inputs.nope\""},
+		{"escaped line break", "if: \"inputs.env == 'prod' && inp\\\n      uts.nope\""},
+		{"literal block", "if: |\n      inputs.env == 'prod'\n        && inputs.nope"},
+		{"folded block", "if: >-\n      inputs.env == 'prod'\n\n      && inputs.nope"},
+		{"block with comment", "if: | # why\n      inputs.env == 'prod' && inputs.nope"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			step := "  - uses: test.health\n    " + tc.step + "\n"
+			if !strings.Contains(tc.step, "with:") {
+				step += "    with: {group: web-blue}\n"
+			}
+			src := "version: 1\nname: web\ninputs:\n  env: {type: string, default: prod}\ncolours:\n  blue: {group: web-blue}\n  green: {group: web-green}\nsteps:\n" + step
+			_, err := Parse("cols.yaml", []byte(src), testRegistry(newWorld()))
+			var inv *InvalidError
+			if !errors.As(err, &inv) || len(inv.Diags) != 1 {
+				t.Fatalf("want one problem, got %v", err)
+			}
+			d := inv.Diags[0]
+			if !strings.Contains(d.Message, `unknown input "nope"`) {
+				t.Fatalf("unexpected problem: %s", d.Message)
+			}
+			if got := caretText(t, d.Snippet); !strings.HasPrefix(got, "nope") {
+				t.Errorf("caret sits on %q, want it on nope:\n%s", got, d.Snippet)
+			}
+		})
+	}
+}
