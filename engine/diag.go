@@ -75,7 +75,10 @@ type diags struct {
 }
 
 func newDiags(file string, src []byte) *diags {
-	return &diags{file: file, lines: strings.Split(string(src), "\n")}
+	// YAML counts \r\n, a lone \r and \n each as one line break; the
+	// snippet and column mapping must count lines the same way.
+	text := strings.ReplaceAll(strings.ReplaceAll(string(src), "\r\n", "\n"), "\r", "\n")
+	return &diags{file: file, lines: strings.Split(text, "\n")}
 }
 
 func (d *diags) add(p Pos, format string, args ...any) {

@@ -311,9 +311,16 @@ func Coerce(t, items Type, v any) (any, error) {
 	case Map:
 		switch x := v.(type) {
 		case map[string]any:
+			// Keys in order, so the same value always reports the same
+			// problem first.
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
 			out := make(map[string]any, len(x))
-			for k, e := range x {
-				ce, err := Coerce(items, "", e)
+			for _, k := range keys {
+				ce, err := Coerce(items, "", x[k])
 				if err != nil {
 					return nil, fmt.Errorf("key %q: %v", k, err)
 				}

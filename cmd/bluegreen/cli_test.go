@@ -201,6 +201,7 @@ func TestExitCodes(t *testing.T) {
 		{"set without value", []string{"run", "RB", "--set", "count"}, `expected key=value, found "count"`},
 		{"missing runbook file", []string{"validate", "NOPE"}, "cannot read runbook"},
 		{"no runbook argument", []string{"run"}, "accepts 1 arg"},
+		{"unknown command", []string{"deploy", "RB"}, `unknown command "deploy"`},
 	}
 	for _, tc := range usage {
 		t.Run(tc.name, func(t *testing.T) {

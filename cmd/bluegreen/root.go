@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -40,6 +41,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := a.signalContext()
 	defer stop()
 	err := root.ExecuteContext(ctx)
+	// cobra reports an unknown command as a plain error; it is a usage
+	// mistake like an unknown flag.
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command ") {
+		err = &usageError{err}
+	}
 	if err != nil {
 		printError(stderr, err)
 	}
