@@ -47,6 +47,7 @@ func Parse(name string, src []byte, reg *steps.Registry) (rb *Runbook, err error
 		return nil, d.err()
 	}
 	p := &parser{d: d, reg: reg, rb: &Runbook{File: name, OnFailure: "rollback", inputs: map[string]*Input{}}}
+	p.mergeKeys(doc.Content[0], map[*yaml.Node]bool{})
 	p.root(doc.Content[0])
 	if err := d.err(); err != nil {
 		return nil, err
@@ -177,10 +178,20 @@ func (p *parser) fields(n *yaml.Node, what string, allowed ...string) map[string
 		p.d.add(pos(n), "%s: expected a mapping, found %s", what, kindName(n))
 		return out
 	}
+	extensions := contains(allowed, extensionKeys)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if extensions && strings.HasPrefix(k.Value, "x-") {
+			// Extension keys hold anchors for merge keys and aliases
+			// (x-aws: &aws {...}); the runbook itself ignores them.
+			continue
+		}
 		if !contains(allowed, k.Value) {
-			p.d.add(pos(k), "%s: unknown key %q%s (expected one of: %s)", what, k.Value, hint(k.Value, allowed), strings.Join(allowed, ", "))
+			names, more := allowed, ""
+			if extensions {
+				names, more = allowed[:len(allowed)-1], ", or x-<name> to hold anchors"
+			}
+			p.d.add(pos(k), "%s: unknown key %q%s (expected one of: %s%s)", what, k.Value, hint(k.Value, names), strings.Join(names, ", "), more)
 			continue
 		}
 		if _, dup := out[k.Value]; dup {
@@ -190,6 +201,84 @@ func (p *parser) fields(n *yaml.Node, what string, allowed ...string) map[string
 		out[k.Value] = v
 	}
 	return out
+}
+
+// extensionKeys, passed to fields, allows keys starting with "x-" (as
+// Compose files do), to hold anchors; it is never a key itself.
+const extensionKeys = "x-*"
+
+// mergeKeys expands YAML merge keys in place: `<<: *defaults` (or a list of
+// aliases, or a mapping) adds the pairs of the merged mappings that the
+// mapping does not set itself, as YAML 1.1 defines them. Done once, before
+// anything reads the document, so every later check sees plain pairs; the
+// merged pairs keep their positions, so errors point at the anchored text.
+func (p *parser) mergeKeys(n *yaml.Node, stack map[*yaml.Node]bool) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			p.mergeKeys(c, stack)
+		}
+	case yaml.MappingNode:
+		if stack[n] {
+			return
+		}
+		stack[n] = true
+		defer delete(stack, n)
+		var explicit, merges []*yaml.Node
+		set := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" {
+				merges = append(merges, v)
+				continue
+			}
+			set[k.Value] = true
+			explicit = append(explicit, k, v)
+			p.mergeKeys(v, stack)
+		}
+		if len(merges) == 0 {
+			return
+		}
+		out := explicit
+		for _, m := range merges {
+			var sources []*yaml.Node
+			switch m.Kind {
+			case yaml.SequenceNode:
+				sources = m.Content
+			default:
+				sources = []*yaml.Node{m}
+			}
+			for _, src := range sources {
+				at := src
+				if src.Kind == yaml.AliasNode && src.Alias != nil {
+					src = src.Alias
+				}
+				if src.Kind != yaml.MappingNode {
+					p.d.add(pos(at), "<<: expected an alias of a mapping (<<: *defaults) or a list of them, found %s", kindName(src))
+					continue
+				}
+				if stack[src] {
+					p.d.add(pos(at), "<<: the merged mapping (anchored at line %d) contains this merge, which would never end", src.Line)
+					continue
+				}
+				p.mergeKeys(src, stack)
+				for i := 0; i+1 < len(src.Content); i += 2 {
+					k := src.Content[i]
+					if set[k.Value] {
+						continue
+					}
+					if p.expanded++; p.expanded > maxAliasValues {
+						p.d.add(pos(at), "merge keys expand to more than %d values; write the values out", maxAliasValues)
+						n.Content = out
+						return
+					}
+					set[k.Value] = true
+					out = append(out, k, src.Content[i+1])
+				}
+			}
+		}
+		n.Content = out
+	}
 }
 
 func (p *parser) str(n *yaml.Node, what string) (string, bool) {
@@ -256,7 +345,7 @@ func (p *parser) boolean(n *yaml.Node, what string) (bool, bool) {
 }
 
 func (p *parser) root(n *yaml.Node) {
-	f := p.fields(n, "runbook", "version", "name", "description", "inputs", "colours", "detect", "steps", "on_failure")
+	f := p.fields(n, "runbook", "version", "name", "description", "inputs", "colours", "detect", "steps", "on_failure", extensionKeys)
 	if n.Kind != yaml.MappingNode {
 		return
 	}

@@ -84,6 +84,7 @@ func Schema(reg *steps.Registry) []byte {
 		"type":                 "object",
 		"additionalProperties": false,
 		"required":             []string{"version", "name", "colours", "steps"},
+		"patternProperties":    map[string]any{"^x-": map[string]any{"description": "Ignored by bluegreen: holds anchors for aliases and merge keys (<<: *name)."}},
 		"properties": map[string]any{
 			"version":     map[string]any{"const": 1},
 			"name":        map[string]any{"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]*$"},
