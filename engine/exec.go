@@ -563,7 +563,7 @@ func (rc *runCtx) detect(ctx context.Context, stored string) (string, error) {
 	if len(perrs) > 0 {
 		return "", bindError(d.Step.Uses, perrs)
 	}
-	out, err := d.Step.Spec.New().Run(ctx, &steps.Call{Params: params, Log: rc.x.Log, BeforeChange: steps.NoChange})
+	out, err := safeRun(ctx, d.Step.Spec.New(), &steps.Call{Params: params, Log: rc.x.Log, BeforeChange: steps.NoChange})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", d.Step.Uses, err)
 	}
@@ -729,7 +729,7 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 	if st.Gate != nil {
 		out, err = rc.gate(sctx, st, path, inst, call, vals)
 	} else {
-		out, err = inst.Run(sctx, call)
+		out, err = safeRun(sctx, inst, call)
 		if err == nil && timeout > 0 && sctx.Err() != nil && ctx.Err() == nil {
 			err = fmt.Errorf("timed out after %s", timeout)
 		}
@@ -895,7 +895,7 @@ func (rc *runCtx) applyUndo(ctx context.Context, e *state.Entry, attempts int, b
 				return ctx.Err()
 			}
 		}
-		_, err = spec.New().Run(ctx, &steps.Call{Params: params, Log: rc.x.Log.With().Str("undo", e.Step).Logger(), BeforeChange: steps.NoChange, Undoing: true})
+		_, err = safeRun(ctx, spec.New(), &steps.Call{Params: params, Log: rc.x.Log.With().Str("undo", e.Step).Logger(), BeforeChange: steps.NoChange, Undoing: true})
 		if err == nil {
 			return nil
 		}
@@ -921,7 +921,7 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 	var lastVals map[string]any
 	var lastErr error
 	for attempt := 1; ; attempt++ {
-		out, err := inst.Run(ctx, call)
+		out, err := safeRun(ctx, inst, call)
 		elapsed := time.Since(start)
 		ev := &GateEvaluated{Path: path, Label: st.Label(), Attempt: attempt, Elapsed: elapsed, Needed: g.Passes}
 		if err != nil {
@@ -1017,6 +1017,18 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 		case <-t.C:
 		}
 	}
+}
+
+// safeRun runs a step and turns a panic in it into an error, so a bug in
+// one provider fails that step (and the run rolls back) instead of killing
+// the process between a change and its undo.
+func safeRun(ctx context.Context, st steps.Step, call *steps.Call) (out steps.Outputs, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("step panicked: %v", r)
+		}
+	}()
+	return st.Run(ctx, call)
 }
 
 // evalDuration resolves a duration that may be an expression.

@@ -549,3 +549,26 @@ func TestRecoverRollbackThenRun(t *testing.T) {
 		t.Fatalf("new run did not scale: %v", h.w.sizes)
 	}
 }
+
+func TestPanickingStepFailsAndRollsBack(t *testing.T) {
+	h := newHarness(t)
+	h.reg.Register(steps.Spec{
+		Kind: "test.panic", Title: "Panic", Summary: "Panics.",
+		New: func() steps.Step {
+			return steps.StepFunc(func(ctx context.Context, c *steps.Call) (steps.Outputs, error) {
+				var m map[string]int
+				m["boom"]++
+				return nil, nil
+			})
+		},
+	})
+	src := strings.Replace(gateRunbook, "  - id: wait", "  - uses: test.panic\n  - id: wait", 1)
+	_, err := h.exec("").Run(context.Background(), h.load(src), nil)
+	var fe *RunFailedError
+	if !errors.As(err, &fe) || !fe.RolledBack || !strings.Contains(err.Error(), "step panicked") {
+		t.Fatalf("err = %v", err)
+	}
+	if h.w.size("web-green") != 0 {
+		t.Fatalf("the scale before the panic was not undone: %v", h.w.sizes)
+	}
+}
