@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/bluegreen-deploy/bluegreen/engine"
@@ -28,6 +29,7 @@ type runFlags struct {
 	key           string
 	octopusOutput bool
 	recover       string
+	progress      string
 	output        string
 	live          string
 }
@@ -105,11 +107,38 @@ func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*en
 		return nil, &usageError{fmt.Errorf("--state: %w", err)}
 	}
 	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover, Secrets: a.secrets}
-	x.Sinks = append(x.Sinks, engine.LogSink(a.log))
+	switch show, err := a.showProgress(cmd, f); {
+	case err != nil:
+		return nil, err
+	case show:
+		// The progress view replaces the per-event log lines; steps' own
+		// log lines below warning would only break it up.
+		x.Sinks = append(x.Sinks, engine.ProgressSink(a.stderr, isTerminal(a.stderr)))
+		if !cmd.Flags().Changed("log-level") {
+			x.Log = x.Log.Level(zerolog.WarnLevel)
+		}
+	default:
+		x.Sinks = append(x.Sinks, engine.LogSink(a.log))
+	}
 	if f.octopusOutput {
 		x.Sinks = append(x.Sinks, octopusSink(a, rb))
 	}
 	return x, nil
+}
+
+// showProgress decides whether the live progress view is drawn: always,
+// never, or (auto) on an interactive terminal with console logs and no
+// Octopus service messages.
+func (a *app) showProgress(cmd *cobra.Command, f *runFlags) (bool, error) {
+	switch f.progress {
+	case "", "never":
+		return false, nil
+	case "always":
+		return true, nil
+	case "auto":
+		return !f.octopusOutput && a.logFormat == "auto" && isTerminal(a.stderr), nil
+	}
+	return false, usagef("--progress: expected auto, always or never, found %q", f.progress)
 }
 
 // octopusSink is replaced by the Octopus service-message sink when that
@@ -246,6 +275,7 @@ func (a *app) runLike(use, short, long string, fn func(x *engine.Executor, cmd *
 		c.Flags().StringVar(&f.phase, "phase", "", "run only the steps of this phase (later phases run in later invocations)")
 		c.Flags().StringVar(&f.recover, "recover", "fail", "when the last run did not finish (crash, interrupt, stop): fail, rollback (undo it, then run) or resume (finish it)")
 	}
+	c.Flags().StringVar(&f.progress, "progress", "auto", "live progress view on stderr instead of per-event log lines: auto (on a terminal), always, never")
 	c.Flags().BoolVar(&f.octopusOutput, "octopus-output", false, "print Octopus service messages (output variables, warnings, result message); logs go to stdout")
 	return c
 }
