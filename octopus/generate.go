@@ -42,6 +42,8 @@ const (
 	runbookYAMLParam = paramPrefix + "Runbook.Yaml"
 	runbookInputs    = paramPrefix + "Runbook.Inputs"
 	runbookPhase     = paramPrefix + "Runbook.Phase"
+	runbookState     = paramPrefix + "Runbook.State"
+	runbookRecover   = paramPrefix + "Runbook.Recover"
 	runbookPackage   = "runbook"
 )
 
@@ -199,6 +201,17 @@ func packageParameter(key string) Parameter {
 		"", ControlPackage)
 }
 
+// recoverParam chooses what a run does when the last one never finished.
+// Octopus retries a failed step by running it again, so the default rolls
+// the crashed run back first: a release heals without a person.
+func recoverParam() Parameter {
+	p := fixedParam(RunbookKey, runbookRecover, "If the last run did not finish",
+		"What to do when the previous run of this runbook never finished (the worker died, the step was cancelled, or on_failure: stop kept its changes): roll it back and then run, finish it, or fail the step.",
+		"rollback", ControlSelect)
+	p.DisplaySettings[selectOptionsKey] = "rollback|Roll it back, then run\nresume|Finish it\nfail|Fail the step"
+	return p
+}
+
 func fixedParam(key, name, label, help, def, control string) Parameter {
 	p := Parameter{
 		ID:              stableID("template:" + key + "/param:" + name),
@@ -339,6 +352,8 @@ func runbookTemplate() Template {
 		fixedParam(RunbookKey, runbookYAMLParam, "Inline runbook", "The runbook YAML itself. When set, it is used instead of the package.", "", ControlMultiLine),
 		fixedParam(RunbookKey, runbookInputs, "Inputs", "The runbook's inputs, one `key=value` per line (lines starting with # are ignored). Each line becomes one `--set key=value`.", "", ControlMultiLine),
 		fixedParam(RunbookKey, runbookPhase, "Phase", "Run only the steps of this phase (e.g. `prepare`, `promote`). Leave empty to run every phase.", "", ControlSingleLine),
+		fixedParam(RunbookKey, runbookState, "State", "Where the journal, the lock and the live colour are kept between steps and deployments: a folder on the worker, or `dynamodb://TABLE` when the steps of one release may run on different workers (a worker pool). Empty: `~/.bluegreen/<project id>/<environment id>` on the worker. A package's extraction folder is never used: each step gets a new one, so phases and rollbacks after a crash would lose their journal.", "", ControlSingleLine),
+		recoverParam(),
 		apiKeyParameter(RunbookKey),
 	)
 	addAWS(&t, RunbookKey)

@@ -115,6 +115,16 @@ args=(--set-file "$inputs")
 phase=$(get_octopusvariable "` + runbookPhase + `")
 if [ -n "$phase" ]; then args+=(--phase "$phase"); fi
 
+# State must outlive this step: the package folder is new for every step.
+state=$(get_octopusvariable "` + runbookState + `")
+if [ -z "$state" ]; then
+  base=${HOME:-$(get_octopusvariable "Octopus.Tentacle.Agent.ApplicationDirectoryPath")}
+  state="$base/.bluegreen/$(get_octopusvariable "Octopus.Project.Id")/$(get_octopusvariable "Octopus.Environment.Id")"
+fi
+args+=(--state "$state")
+recover=$(get_octopusvariable "` + runbookRecover + `")
+args+=(--recover "${recover:-rollback}")
+
 "$bin" run "$runbook" "${args[@]}" --octopus-output
 `)
 	return b.String()
