@@ -192,8 +192,7 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 		return nil, err
 	}
 	defer release()
-	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secrets(inputs), phase: x.Phase, ctx: ctx}
-	rc.register()
+	rc := x.newRunCtx(ctx, rb, rec, nil, inputs, x.Phase)
 
 	prev := rec.Run
 	continuing := x.Phase != "" && prev != nil && prev.Status == state.StatusPhaseDone && prev.Runbook == rb.Name
@@ -301,19 +300,11 @@ func (x *Executor) resumeLocked(ctx context.Context, rb *Runbook, rec *state.Rec
 	if run.Runbook != rb.Name {
 		return nil, invalid(rb.File, "the unfinished run %s belongs to runbook %q, not %q", run.ID, run.Runbook, rb.Name)
 	}
-	merged := map[string]any{}
-	for k, v := range run.Inputs {
-		merged[k] = v
-	}
-	for k, v := range raw {
-		merged[k] = v
-	}
-	inputs, err := rb.ResolveInputs(merged)
+	inputs, err := rb.ResolveInputs(mergeInputs(run.Inputs, raw))
 	if err != nil {
 		return nil, err
 	}
-	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secrets(inputs), phase: run.Phase, ctx: ctx}
-	rc.register()
+	rc := x.newRunCtx(ctx, rb, rec, run, inputs, run.Phase)
 	if err := rc.restore(); err != nil {
 		return nil, err
 	}
@@ -362,25 +353,17 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 	if run == nil {
 		return nil, invalid(rb.File, "nothing to roll back for %q: no run recorded", rb.Name)
 	}
-	merged := map[string]any{}
-	for k, v := range run.Inputs {
-		merged[k] = v
-	}
-	for k, v := range raw {
-		merged[k] = v
-	}
 	// Inputs are only needed to resolve sensitive undo params; a missing
 	// one is reported by the undo that needs it.
 	inputs := map[string]any{}
-	for k, v := range merged {
+	for k, v := range mergeInputs(run.Inputs, raw) {
 		if in := rb.Input(k); in != nil {
 			if cv, err := steps.Coerce(in.Type, "", v); err == nil {
 				inputs[k] = cv
 			}
 		}
 	}
-	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secrets(inputs), ctx: ctx}
-	rc.register()
+	rc := x.newRunCtx(ctx, rb, rec, run, inputs, "")
 	start := time.Now()
 	x.emit(rc, &RunStarted{Runbook: rb.Name, Mode: "rollback", Live: run.Live, Idle: run.Idle, Inputs: rb.RedactInputs(inputs)})
 	pending := 0
@@ -417,14 +400,28 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 	return res, nil
 }
 
-// register hands the run's secrets to the executor's secret sink.
-func (rc *runCtx) register() {
-	if rc.x.Secrets == nil {
-		return
+// newRunCtx builds a run's context and, before anything can log, hands
+// the run's sensitive input values to the executor's secret sink.
+func (x *Executor) newRunCtx(ctx context.Context, rb *Runbook, rec *state.Record, run *state.Run, inputs map[string]any, phase string) *runCtx {
+	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secrets(inputs), phase: phase, ctx: ctx}
+	if x.Secrets != nil {
+		for _, v := range rc.secrets {
+			x.Secrets.Add(v)
+		}
 	}
-	for _, v := range rc.secrets {
-		rc.x.Secrets.Add(v)
+	return rc
+}
+
+// mergeInputs overlays the inputs given now on those a run journaled.
+func mergeInputs(journaled, given map[string]any) map[string]any {
+	out := make(map[string]any, len(journaled)+len(given))
+	for k, v := range journaled {
+		out[k] = v
 	}
+	for k, v := range given {
+		out[k] = v
+	}
+	return out
 }
 
 func (rc *runCtx) save() error {

@@ -49,7 +49,7 @@ func (x *Executor) Plan(ctx context.Context, rb *Runbook, raw map[string]any, o 
 	if x.Phase != "" && !contains(rb.Phases, x.Phase) {
 		return nil, invalid(rb.File, "unknown phase %q (the runbook's phases: %s)", x.Phase, list(rb.Phases))
 	}
-	rc := &runCtx{x: x, rb: rb, inputs: inputs, outputs: map[string]any{}, secrets: rb.secrets(inputs), phase: x.Phase, ctx: ctx}
+	rc := x.newRunCtx(ctx, rb, nil, nil, inputs, x.Phase)
 	if err := rc.evalColours(); err != nil {
 		return nil, invalid(rb.File, "%s", rc.scrub(err.Error()))
 	}
