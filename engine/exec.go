@@ -196,7 +196,12 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 
 	prev := rec.Run
 	continuing := x.Phase != "" && prev != nil && prev.Status == state.StatusPhaseDone && prev.Runbook == rb.Name
-	if unfinished(prev) {
+	// A release stopped between phases holds applied changes in its
+	// journal: a run that does not continue it must not drop them.
+	if prev != nil && prev.Status == state.StatusPhaseDone && !continuing && x.Recover != RecoverRollback {
+		return nil, invalid(rb.File, "run %s of %q stopped between phases (done: %s): continue it with --phase %s, or undo it with `bluegreen rollback` (or run with --recover rollback)", prev.ID, rb.Name, strings.Join(prev.Phases, ", "), nextPhase(rb.Phases, prev.Phases))
+	}
+	if unfinished(prev) || (prev != nil && prev.Status == state.StatusPhaseDone && !continuing) {
 		switch x.Recover {
 		case RecoverResume:
 			return x.resumeLocked(ctx, rb, rec, raw)
@@ -220,7 +225,7 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 			have = prev.Phases
 		}
 		if contains(have, x.Phase) {
-			return nil, invalid(rb.File, "phase %q of run %s already ran; the next phase is %s", x.Phase, prev.ID, nextPhase(rb.Phases, have))
+			return nil, invalid(rb.File, "phase %q of run %s already ran; the next phase is %s (or undo the run with `bluegreen rollback`)", x.Phase, prev.ID, nextPhase(rb.Phases, have))
 		}
 		for _, p := range rb.Phases[:idx] {
 			if !contains(have, p) {
@@ -246,7 +251,8 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 		}
 		live, err := rc.detect(ctx, rec.Live)
 		if err != nil {
-			return nil, &RunFailedError{RunID: rc.run.ID, Step: "detect", Cause: err, RolledBack: true, msg: "detect: " + rc.scrub(err.Error()) + " (nothing was changed)"}
+			msg := "detect: " + rc.scrub(err.Error())
+			return nil, &RunFailedError{RunID: rc.run.ID, Step: "detect", Cause: errors.New(msg), RolledBack: true, msg: msg + " (nothing was changed)"}
 		}
 		rc.run.Live, rc.run.Idle = live, rb.Other(live)
 	}

@@ -572,3 +572,32 @@ func TestPanickingStepFailsAndRollsBack(t *testing.T) {
 		t.Fatalf("the scale before the panic was not undone: %v", h.w.sizes)
 	}
 }
+
+// A full run must not start over a release that stopped between phases:
+// the earlier phase's changes would drop out of the journal.
+func TestRunBetweenPhasesIsNotAbandoned(t *testing.T) {
+	h := newHarness(t)
+	rb := h.load(phaseRunbook)
+	if _, err := h.exec("prepare").Run(context.Background(), rb, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.exec("").Run(context.Background(), rb, nil)
+	if !isInvalid(err) || !strings.Contains(err.Error(), "stopped between phases (done: prepare)") || !strings.Contains(err.Error(), "--phase promote") {
+		t.Fatalf("full run over a phase-done run: %v", err)
+	}
+	x := h.exec("")
+	x.Recover = RecoverRollback
+	res, err := x.Run(context.Background(), rb, nil)
+	if err != nil || res.Status != state.StatusSucceeded {
+		t.Fatalf("with --recover rollback: %v %+v", err, res)
+	}
+	var undone int
+	for _, e := range h.rec.events {
+		if u, ok := e.(*UndoApplied); ok && u.Path == "scale" && u.Error == "" {
+			undone++
+		}
+	}
+	if undone != 1 {
+		t.Fatalf("the prepare phase's change was not rolled back first (%d undos)", undone)
+	}
+}
