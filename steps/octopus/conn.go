@@ -53,6 +53,19 @@ func withConnection(ps ...steps.Param) []steps.Param {
 	return append(ps, octopus.ConnectionParams...)
 }
 
+// withConnectionOf adds to an undo's params the connection params the step
+// was given, so that the undo reaches the same server and space. The API
+// key is left out on purpose: the journal must never hold it, so the undo
+// takes it from OCTOPUS_API_KEY.
+func withConnectionOf(p steps.Params, undo map[string]any) map[string]any {
+	for _, k := range []string{"server", "space"} {
+		if p.Has(k) {
+			undo[k] = p.String(k)
+		}
+	}
+	return undo
+}
+
 // project finds a project by id, slug or name.
 func project(c *octopus.Client, ref string) (*projects.Project, error) {
 	p, err := projects.GetByIdentifier(c.API, c.SpaceID, ref)

@@ -135,6 +135,25 @@ func TestVariablesSetScopedCreateAndUndo(t *testing.T) {
 	}
 }
 
+// TestVariablesSetUndoKeepsSpace sets a variable in a space given by the
+// step's param rather than OCTOPUS_SPACE: the undo must go back to that
+// space, not to the default one the environment leads to.
+func TestVariablesSetUndoKeepsSpace(t *testing.T) {
+	f := newFixture(t)
+	other := f.srv.AddSpace("Other")
+	proj := f.srv.AddProject(other, "Web")
+	f.srv.SetVariables(other, proj, []octopustest.Variable{{Name: "BlueGreen.Live", Value: "blue"}})
+	f.srv.SetVariables(f.space, f.proj, []octopustest.Variable{{Name: "BlueGreen.Live", Value: "blue"}})
+	_, undos := mustRun(t, "octopus.variables.set", map[string]any{"project": "Web", "name": "BlueGreen.Live", "value": "green", "space": "Other"})
+	if len(undos) != 1 || undos[0].Params["space"] != "Other" || undos[0].Params["api_key"] != nil {
+		t.Fatalf("undos %+v, want the space and never the key", undos)
+	}
+	applyUndos(t, undos)
+	if vars := f.srv.Variables(other, proj); len(vars) != 1 || vars[0].Value != "blue" {
+		t.Errorf("after undo, space Other: %+v", vars)
+	}
+}
+
 func TestVariablesSetRetriesConcurrentEdit(t *testing.T) {
 	f := newFixture(t)
 	f.srv.SetVariables(f.space, f.proj, []octopustest.Variable{{ID: "v1", Name: "BlueGreen.Live", Value: "blue"}})

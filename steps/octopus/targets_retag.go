@@ -115,12 +115,7 @@ func editTargets(ctx context.Context, call *steps.Call, kind, what string,
 	if len(pending) == 0 {
 		return out, nil
 	}
-	undoParams := map[string]any{"exact": undo}
-	for _, k := range []string{"server", "space"} {
-		if p.Has(k) {
-			undoParams[k] = p.String(k)
-		}
-	}
+	undoParams := withConnectionOf(p, map[string]any{"exact": undo})
 	if err := call.BeforeChange(steps.Undo{Kind: kind, Params: undoParams, Note: fmt.Sprintf("restore the %s of %d deployment targets", what, len(pending))}); err != nil {
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func setVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 			return out, nil
 		}
 		if !journaled {
-			if err := call.BeforeChange(variableUndo(proj, name, envID, i >= 0, out["previous"].(string))); err != nil {
+			if err := call.BeforeChange(variableUndo(p, proj, name, envID, i >= 0, out["previous"].(string))); err != nil {
 				return nil, err
 			}
 			journaled = true
@@ -123,8 +123,8 @@ func lostRace(c *octopus.Client, proj *projects.Project, readVersion int32) bool
 	return err == nil && now.Version != readVersion
 }
 
-func variableUndo(proj *projects.Project, name, envID string, existed bool, previous string) steps.Undo {
-	params := map[string]any{"project": proj.ID, "name": name}
+func variableUndo(p steps.Params, proj *projects.Project, name, envID string, existed bool, previous string) steps.Undo {
+	params := withConnectionOf(p, map[string]any{"project": proj.ID, "name": name})
 	if envID != "" {
 		params["environment"] = envID
 	}
