@@ -3,8 +3,10 @@ package octopus
 import (
 	"slices"
 
+	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projects"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/variables"
 
+	"github.com/bluegreen-deploy/bluegreen/octopus"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -13,6 +15,23 @@ var variableParams = []steps.Param{
 	{Name: "project", Type: steps.String, Required: true, Doc: "The project, by name, slug or id.", Examples: []any{"web"}},
 	{Name: "name", Type: steps.String, Required: true, Doc: "The variable's name.", Examples: []any{"BlueGreen.Live"}},
 	{Name: "environment", Type: steps.String, Doc: "Scope: the environment (name or id) the value is scoped to. Empty means the unscoped value."},
+}
+
+// variableScope resolves the params "project" and "environment" of
+// variables.get and variables.set: the project, and the environment id the
+// value is scoped to ("" for the unscoped value).
+func variableScope(c *octopus.Client, p steps.Params) (*projects.Project, string, error) {
+	proj, err := project(c, p.String("project"))
+	if err != nil {
+		return nil, "", err
+	}
+	envID := ""
+	if env := p.String("environment"); env != "" {
+		if envID, err = environmentID(c, env); err != nil {
+			return nil, "", err
+		}
+	}
+	return proj, envID, nil
 }
 
 // findVariable returns the index of the variable called name whose scope

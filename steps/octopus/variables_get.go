@@ -34,15 +34,9 @@ func getVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 		return nil, err
 	}
 	p := call.Params
-	proj, err := project(c, p.String("project"))
+	proj, envID, err := variableScope(c, p)
 	if err != nil {
 		return nil, err
-	}
-	envID := ""
-	if env := p.String("environment"); env != "" {
-		if envID, err = environmentID(c, env); err != nil {
-			return nil, err
-		}
 	}
 	set, err := variables.GetVariableSet(c.API, c.SpaceID, proj.VariableSetID)
 	if err != nil {

@@ -52,15 +52,9 @@ func setVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	proj, err := project(c, p.String("project"))
+	proj, envID, err := variableScope(c, p)
 	if err != nil {
 		return nil, err
-	}
-	envID := ""
-	if env := p.String("environment"); env != "" {
-		if envID, err = environmentID(c, env); err != nil {
-			return nil, err
-		}
 	}
 	name := p.String("name")
 	journaled := false
