@@ -252,6 +252,7 @@ func TestValidatorCatchesViolations(t *testing.T) {
 			}
 		}, "Checkbox"},
 		{"long name", func(t *Template) { t.Name = strings.Repeat("x", 201) }, "200"},
+		{"no packages", func(t *Template) { t.Packages = nil }, `no package reference named "bluegreen"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -98,10 +99,9 @@ func ValidateLibrary(files map[string][]byte) []error {
 			fail(f, "Version %v is not a positive integer", v)
 		}
 		cat := str("Category")
-		if !contains(LibraryCategories, cat) {
+		if !slices.Contains(LibraryCategories, cat) {
 			fail(f, "Category %q has no logo in the Library (use one of %s)", cat, strings.Join(LibraryCategories, ", "))
 		}
-		pkgNames := map[string]bool{}
 		pkgs, _ := t["Packages"].([]any)
 		for i, p := range pkgs {
 			pm, _ := p.(map[string]any)
@@ -111,18 +111,16 @@ func ValidateLibrary(files map[string][]byte) []error {
 					fail(f, "Packages[%d].FeedId %v must be null or a #{variable}", i, feed)
 				}
 			}
-			if n, _ := pm["Name"].(string); n != "" {
-				pkgNames[n] = true
-			}
 		}
-		errs = append(errs, validateBluegreen(f, t, pkgNames)...)
+		errs = append(errs, validateBluegreen(f, t, pkgs)...)
 	}
 	return errs
 }
 
 // validateBluegreen holds a generated template to the rules of
-// ARCHITECTURE.md's "Inside Octopus" section.
-func validateBluegreen(f string, t map[string]any, pkgNames map[string]bool) []error {
+// ARCHITECTURE.md's "Inside Octopus" section. pkgs is the template's
+// Packages list, nil when it is missing or not a list.
+func validateBluegreen(f string, t map[string]any, pkgs []any) []error {
 	var errs []error
 	fail := func(format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", f, fmt.Sprintf(format, a...)))
@@ -150,6 +148,18 @@ func validateBluegreen(f string, t map[string]any, pkgNames map[string]bool) []e
 	body := prop("Octopus.Action.Script.ScriptBody")
 	if strings.Contains(body, "#{") {
 		fail("the script body contains a #{...} substitution; read values with get_octopusvariable instead")
+	}
+	// pkgParams are the parameters that select a package, by name.
+	pkgNames, pkgParams := map[string]bool{}, map[string]bool{}
+	for _, p := range pkgs {
+		pm, _ := p.(map[string]any)
+		if n, _ := pm["Name"].(string); n != "" {
+			pkgNames[n] = true
+		}
+		pp, _ := pm["Properties"].(map[string]any)
+		if n, _ := pp["PackageParameterName"].(string); n != "" {
+			pkgParams[n] = true
+		}
 	}
 	if !pkgNames[PackageName] {
 		fail("no package reference named %q", PackageName)
@@ -229,12 +239,7 @@ func validateBluegreen(f string, t map[string]any, pkgNames map[string]bool) []e
 			}
 		}
 		if control == ControlPackage {
-			referenced = false
-			for _, pk := range t["Packages"].([]any) {
-				pkm, _ := pk.(map[string]any)
-				pp, _ := pkm["Properties"].(map[string]any)
-				referenced = referenced || pp["PackageParameterName"] == name
-			}
+			referenced = pkgParams[name]
 		}
 		if !read && !referenced {
 			fail("parameter %s is never used: the script does not read it and no property refers to it", name)
@@ -255,13 +260,4 @@ func validateBluegreen(f string, t map[string]any, pkgNames map[string]bool) []e
 		}
 	}
 	return errs
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
