@@ -129,21 +129,11 @@ func stepTemplate(s *steps.Spec) Template {
 
 func baseTemplate(key, name, description string) Template {
 	return Template{
-		ID:          stableID("template:" + key),
-		Name:        name,
-		Description: description,
-		ActionType:  ActionScript,
-		Packages: []PackageRef{{
-			ID:                  stableID("template:" + key + "/package:" + PackageName),
-			Name:                PackageName,
-			AcquisitionLocation: "Server",
-			Properties: map[string]string{
-				"Extract":              "True",
-				"SelectionMode":        "deferred",
-				"PackageParameterName": packageParam,
-				"Purpose":              "",
-			},
-		}},
+		ID:              stableID("template:" + key),
+		Name:            name,
+		Description:     description,
+		ActionType:      ActionScript,
+		Packages:        []PackageRef{packageRef(key, PackageName, packageParam)},
 		GitDependencies: []any{},
 		Properties: map[string]string{
 			"Octopus.Action.Script.ScriptSource": "Inline",
@@ -152,6 +142,23 @@ func baseTemplate(key, name, description string) Template {
 		},
 		LastModifiedBy: Author,
 		Meta:           Meta{OctopusVersion: ExportOctopusVersion, Type: "ActionTemplate"},
+	}
+}
+
+// packageRef is a package reference chosen at deploy time by the template
+// parameter param (the Library's parameter-driven pattern, see PackageRef),
+// extracted on the server before the script runs.
+func packageRef(key, name, param string) PackageRef {
+	return PackageRef{
+		ID:                  stableID("template:" + key + "/package:" + name),
+		Name:                name,
+		AcquisitionLocation: "Server",
+		Properties: map[string]string{
+			"Extract":              "True",
+			"SelectionMode":        "deferred",
+			"PackageParameterName": param,
+			"Purpose":              "",
+		},
 	}
 }
 
@@ -335,17 +342,7 @@ func runbookTemplate() Template {
 			"- `BlueGreen.RunId`: the run's id (for `bluegreen resume` and `bluegreen rollback`)\n"+
 			"- `BlueGreen.Steps.<step id>.<output>`: every output of every step that has an id")
 	t.Category = "aws"
-	t.Packages = append(t.Packages, PackageRef{
-		ID:                  stableID("template:" + RunbookKey + "/package:" + runbookPackage),
-		Name:                runbookPackage,
-		AcquisitionLocation: "Server",
-		Properties: map[string]string{
-			"Extract":              "True",
-			"SelectionMode":        "deferred",
-			"PackageParameterName": runbookPkgParam,
-			"Purpose":              "",
-		},
-	})
+	t.Packages = append(t.Packages, packageRef(RunbookKey, runbookPackage, runbookPkgParam))
 	t.Parameters = append(t.Parameters,
 		fixedParam(RunbookKey, runbookPkgParam, "Runbook package", "The package that holds the runbook file. Leave empty when the runbook is given inline.", "", ControlPackage),
 		fixedParam(RunbookKey, runbookPathParam, "Runbook path", "Path of the runbook YAML inside the runbook package, e.g. `deploy/runbook.yaml`.", "runbook.yaml", ControlSingleLine),
