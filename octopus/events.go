@@ -87,6 +87,10 @@ func (r *Reporter) Handle(e Event) error {
 	case RunStarted:
 		return r.colours(e)
 	case StepFinished:
+		if !r.SingleStep && e.StepID == "" {
+			// Steps without an id cannot be referred to later.
+			return nil
+		}
 		names := make([]string, 0, len(e.Outputs))
 		for k := range e.Outputs {
 			names = append(names, k)
@@ -101,10 +105,6 @@ func (r *Reporter) Handle(e Event) error {
 			}
 			name := k
 			if !r.SingleStep {
-				if e.StepID == "" {
-					// Steps without an id cannot be referred to later.
-					return nil
-				}
 				name = StepOutputVar(e.StepID, k)
 			}
 			if err := r.w.SetVariable(name, steps.FormatValue(e.Outputs[k]), sensitive); err != nil {
