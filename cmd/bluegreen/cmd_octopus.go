@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -126,8 +128,8 @@ func printSync(cmd *cobra.Command, c *octopus.Client, res *octopus.SyncResult, d
 			outcome = "would update"
 		}
 		fmt.Fprintf(w, "  usage   %s: step %q (%s %s) v%d → v%d: %s\n", u.Template, u.ActionName, u.ProcessType, u.ProcessID, u.From, u.To, outcome)
-		for prop, reasons := range u.Reasons {
-			fmt.Fprintf(w, "          %s: %s\n", prop, strings.Join(reasons, "; "))
+		for _, prop := range slices.Sorted(maps.Keys(u.Reasons)) {
+			fmt.Fprintf(w, "          %s: %s\n", prop, strings.Join(u.Reasons[prop], "; "))
 		}
 	}
 }
