@@ -84,7 +84,7 @@ func (s *cwMetric) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 		for _, k := range names {
 			dims = append(dims, cwtypes.Dimension{Name: awssdk.String(k), Value: awssdk.String(dm[k])})
 		}
-		resource = fmt.Sprintf("metric %s/%s %s", p.String("namespace"), metric, formatMap(toAnyStrings(dm)))
+		resource = fmt.Sprintf("metric %s/%s %s", p.String("namespace"), metric, formatMap(toAny(dm)))
 		queries = append(queries, cwtypes.MetricDataQuery{
 			Id: awssdk.String("m1"),
 			MetricStat: &cwtypes.MetricStat{
@@ -159,12 +159,4 @@ func (s *cwMetric) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 		last = pt.v
 	}
 	return steps.Outputs{"value": last, "values": values, "sum": sum, "max": hi, "min": lo, "datapoints": len(points)}, nil
-}
-
-func toAnyStrings(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

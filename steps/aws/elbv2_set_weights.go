@@ -71,10 +71,7 @@ func (s *elbSetWeights) Run(ctx context.Context, call *steps.Call) (steps.Output
 	if err != nil {
 		return nil, err
 	}
-	prevOut := map[string]any{}
-	for arn, w := range prev {
-		prevOut[arn] = w
-	}
+	prevOut := toAny(prev)
 	if equalWeights(prev, want) {
 		out := weightOutputs(want)
 		out["previous"], out["changed"] = prevOut, false
@@ -115,7 +112,7 @@ func (s *elbSetWeights) Run(ctx context.Context, call *steps.Call) (steps.Output
 
 	held := want
 	if p.Bool("verify") {
-		if held, err = s.verify(ctx, api, listener, rule, want); err != nil {
+		if held, err = s.verify(ctx, api, fw, want); err != nil {
 			return nil, err
 		}
 	}
@@ -124,8 +121,9 @@ func (s *elbSetWeights) Run(ctx context.Context, call *steps.Call) (steps.Output
 	return out, nil
 }
 
-// verify reads the weights back until AWS holds want.
-func (s *elbSetWeights) verify(ctx context.Context, api elbv2API, listener, rule string, want map[string]int) (map[string]int, error) {
+// verify reads the weights of the listener or rule fw names back until AWS
+// holds want.
+func (s *elbSetWeights) verify(ctx context.Context, api elbv2API, fw *forwardTarget, want map[string]int) (map[string]int, error) {
 	var got map[string]int
 	for i := 0; i < verifyReads; i++ {
 		if i > 0 {
@@ -133,11 +131,11 @@ func (s *elbSetWeights) verify(ctx context.Context, api elbv2API, listener, rule
 				return nil, err
 			}
 		}
-		fw, err := readForward(ctx, api, listener, rule)
+		now, err := readForward(ctx, api, fw.listener, fw.rule)
 		if err != nil {
 			return nil, err
 		}
-		got = fw.weights()
+		got = now.weights()
 		ok := true
 		for arn, w := range want {
 			if g, found := got[arn]; !found || g != w {
@@ -148,7 +146,6 @@ func (s *elbSetWeights) verify(ctx context.Context, api elbv2API, listener, rule
 			return got, nil
 		}
 	}
-	fw := &forwardTarget{listener: listener, rule: rule}
 	return nil, fmt.Errorf("%s: weights did not take effect: asked for %s, AWS holds %s",
 		fw.resource(), formatMap(toAny(want)), formatMap(toAny(got)))
 }
@@ -241,7 +238,9 @@ func equalWeights(a, b map[string]int) bool {
 	return true
 }
 
-func toAny(m map[string]int) map[string]any {
+// toAny copies a map into the map[string]any that outputs and formatMap
+// take.
+func toAny[V any](m map[string]V) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
 		out[k] = v

@@ -194,7 +194,7 @@ func TestMotoHealthCheckMetricAlarm(t *testing.T) {
 		t.Fatalf("health-check: %v", out)
 	}
 
-	metric := map[string]any{"namespace": "AWS/ApplicationELB", "metric": "HTTPCode_Target_5XX_Count", "stat": "Sum", "dimensions": toAnyStrings(topo.Dimensions("green"))}
+	metric := map[string]any{"namespace": "AWS/ApplicationELB", "metric": "HTTPCode_Target_5XX_Count", "stat": "Sum", "dimensions": toAny(topo.Dimensions("green"))}
 	out, _ = mustReal(t, "aws.cloudwatch.metric", metric)
 	if out["sum"] != 0.0 || out["datapoints"] != 0 {
 		t.Fatalf("no errors yet: %v", out)
@@ -207,7 +207,7 @@ func TestMotoHealthCheckMetricAlarm(t *testing.T) {
 		t.Fatalf("after 9 errors: %v", out)
 	}
 	// Blue's metric has the same name but other dimensions.
-	metric["dimensions"] = toAnyStrings(topo.Dimensions("blue"))
+	metric["dimensions"] = toAny(topo.Dimensions("blue"))
 	if out, _ = mustReal(t, "aws.cloudwatch.metric", metric); out["sum"] != 0.0 {
 		t.Fatalf("blue: %v", out)
 	}
