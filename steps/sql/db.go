@@ -83,6 +83,18 @@ func (c *poolCache) open(dsn string) (database, error) {
 	return db, nil
 }
 
+// connect opens the database a step's DSN names and returns it with the
+// DSN's redacted name and secrets. A failure is already wrapped for the
+// step kind, with the password scrubbed.
+func connect(open opener, kind, dsn string) (database, *target, error) {
+	t := newTarget(dsn)
+	db, err := open(dsn)
+	if err != nil {
+		return nil, t, fmt.Errorf("%s: %w", kind, t.wrap("connect", err, 0))
+	}
+	return db, t, nil
+}
+
 // pgxDB is a database backed by a pgx pool.
 type pgxDB struct {
 	pool *pgxpool.Pool

@@ -53,11 +53,10 @@ type execStep struct {
 
 func (s *execStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	p := call.Params
-	t := newTarget(p.String("dsn"))
 	timeout := p.Duration("timeout")
-	db, err := s.open(p.String("dsn"))
+	db, t, err := connect(s.open, "sql.exec", p.String("dsn"))
 	if err != nil {
-		return nil, fmt.Errorf("sql.exec: %w", t.wrap("connect", err, 0))
+		return nil, err
 	}
 
 	if p.String("undo") != "" && !call.Undoing {

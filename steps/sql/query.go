@@ -53,11 +53,10 @@ type queryStep struct {
 
 func (s *queryStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	p := call.Params
-	t := newTarget(p.String("dsn"))
 	timeout := p.Duration("timeout")
-	db, err := s.open(p.String("dsn"))
+	db, t, err := connect(s.open, "sql.query", p.String("dsn"))
 	if err != nil {
-		return nil, fmt.Errorf("sql.query: %w", t.wrap("connect", err, 0))
+		return nil, err
 	}
 	ctx, cancel := withBackstop(ctx, timeout)
 	defer cancel()

@@ -76,12 +76,11 @@ SELECT pid FROM others WHERE pg_terminate_backend(pid, 5000)`
 func (s *readOnlyStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	p := call.Params
 	dsn := p.String("dsn")
-	t := newTarget(dsn)
 	want := p.Bool("read_only")
 	timeout := p.Duration("timeout")
-	db, err := s.open(dsn)
+	db, t, err := connect(s.open, "sql.read-only", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("sql.read-only: %w", t.wrap("connect", err, 0))
+		return nil, err
 	}
 	ctx, cancel := withBackstop(ctx, 3*timeout)
 	defer cancel()
