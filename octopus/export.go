@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -138,7 +139,6 @@ func Export(dir string, reg *steps.Registry, now time.Time) (*ExportResult, erro
 		return nil, fmt.Errorf("create template directory: %w", err)
 	}
 	res := &ExportResult{Changed: changed}
-	keep := map[string]bool{}
 	for _, g := range gen {
 		b, err := Render(g.Template)
 		if err != nil {
@@ -147,20 +147,17 @@ func Export(dir string, reg *steps.Registry, now time.Time) (*ExportResult, erro
 		if err := writeIfChanged(filepath.Join(dir, g.File), b); err != nil {
 			return nil, err
 		}
-		keep[g.File] = true
 		res.Written = append(res.Written, g.File)
 	}
-	old, err := filepath.Glob(filepath.Join(dir, "bluegreen-*.json"))
+	stale, err := staleFiles(dir, gen)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range old {
-		if !keep[filepath.Base(f)] {
-			if err := os.Remove(f); err != nil {
-				return nil, fmt.Errorf("remove stale template: %w", err)
-			}
-			res.Removed = append(res.Removed, filepath.Base(f))
+	for _, f := range stale {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			return nil, fmt.Errorf("remove stale template: %w", err)
 		}
+		res.Removed = append(res.Removed, f)
 	}
 	lb, err := renderLock(next)
 	if err != nil {
@@ -217,17 +214,30 @@ func Stale(dir string, reg *steps.Registry) ([]string, error) {
 			diffs = append(diffs, fmt.Sprintf("%s: in versions.json but no longer generated", k))
 		}
 	}
-	old, _ := filepath.Glob(filepath.Join(dir, "bluegreen-*.json"))
-	for _, f := range old {
-		base := filepath.Base(f)
-		found := false
-		for _, g := range gen {
-			found = found || g.File == base
-		}
-		if !found {
-			diffs = append(diffs, fmt.Sprintf("%s: no step generates it any more", base))
-		}
+	stale, err := staleFiles(dir, gen)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range stale {
+		diffs = append(diffs, fmt.Sprintf("%s: no step generates it any more", f))
 	}
 	sort.Strings(diffs)
 	return diffs, nil
+}
+
+// staleFiles returns the names of the bluegreen-*.json files in dir that
+// gen no longer produces: templates of kinds that were removed or renamed.
+func staleFiles(dir string, gen []Generated) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "bluegreen-*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("list templates in %s: %w", dir, err)
+	}
+	var out []string
+	for _, f := range files {
+		base := filepath.Base(f)
+		if !slices.ContainsFunc(gen, func(g Generated) bool { return g.File == base }) {
+			out = append(out, base)
+		}
+	}
+	return out, nil
 }

@@ -223,6 +223,39 @@ func TestVersionBumpsOnlyOnChange(t *testing.T) {
 	}
 }
 
+// TestStaleTemplateFiles checks that a template file no step generates any
+// more is reported by Stale and deleted by Export, and that other files in
+// the folder are left alone.
+func TestStaleTemplateFiles(t *testing.T) {
+	dir := t.TempDir()
+	reg := fixtureRegistry()
+	if _, err := Export(dir, reg, fixedNow); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"bluegreen-gone-kind.json", "README.md"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	diffs, err := Stale(dir, reg)
+	if err != nil || len(diffs) != 1 || !strings.Contains(diffs[0], "bluegreen-gone-kind.json: no step generates it") {
+		t.Fatalf("Stale = %v, %v; want the removed kind's file only", diffs, err)
+	}
+	res, err := Export(dir, reg, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(res.Removed, ",") != "bluegreen-gone-kind.json" {
+		t.Errorf("removed %v, want [bluegreen-gone-kind.json]", res.Removed)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
+		t.Errorf("export touched a file that is not a template: %v", err)
+	}
+	if diffs, err := Stale(dir, reg); err != nil || len(diffs) != 0 {
+		t.Errorf("after export Stale = %v, %v", diffs, err)
+	}
+}
+
 func TestValidatorCatchesViolations(t *testing.T) {
 	gen := Generate(fixtureRegistry())
 	Stamp(gen, Lock{}, fixedNow)
