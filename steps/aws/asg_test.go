@@ -8,6 +8,8 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+
+	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 func TestASGDescribeCountsStates(t *testing.T) {
@@ -130,10 +132,10 @@ func TestASGScale(t *testing.T) {
 
 func TestASGScaleJournalFailureChangesNothing(t *testing.T) {
 	api := &fakeASG{groups: map[string]*asgtypes.AutoScalingGroup{"web": newGroup("web", 0, 0, 4, 0)}}
-	spec, _ := lookup(t, "aws.asg.scale")
+	spec := lookup(t, "aws.asg.scale")
 	p, _ := spec.Bind(map[string]any{"group": "web", "desired": 3})
 	call := nopCall(p)
-	call.BeforeChange = func(u stepsUndo) error { return errors.New("journal disk full") }
+	call.BeforeChange = func(steps.Undo) error { return errors.New("journal disk full") }
 	if _, err := (&asgScale{api: api}).Run(ctxBG(), call); err == nil || !strings.Contains(err.Error(), "journal disk full") {
 		t.Fatalf("error %v, want the journal's", err)
 	}

@@ -9,15 +9,13 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
-type stepsUndo = steps.Undo
-
-func lookup(t *testing.T, kind string) (*steps.Spec, bool) {
+func lookup(t *testing.T, kind string) *steps.Spec {
 	t.Helper()
 	s, ok := steps.Lookup(kind)
 	if !ok {
 		t.Fatalf("%s not registered", kind)
 	}
-	return s, ok
+	return s
 }
 
 func nopCall(p steps.Params) *steps.Call {
