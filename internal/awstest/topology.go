@@ -310,6 +310,7 @@ func (t *Topology) WeightedDNSInputs() map[string]string {
 		"blue_asg": b.ASG, "green_asg": g.ASG,
 		"blue_target_group": b.TargetGroup, "green_target_group": g.TargetGroup,
 		"blue_load_balancer": b.LoadBalancer, "green_load_balancer": g.LoadBalancer,
+		"blue_dns": b.DNS, "green_dns": g.DNS,
 	}
 }
 
