@@ -347,7 +347,7 @@ func runbookTemplate() Template {
 		fixedParam(RunbookKey, runbookPkgParam, "Runbook package", "The package that holds the runbook file. Leave empty when the runbook is given inline.", "", ControlPackage),
 		fixedParam(RunbookKey, runbookPathParam, "Runbook path", "Path of the runbook YAML inside the runbook package, e.g. `deploy/runbook.yaml`.", "runbook.yaml", ControlSingleLine),
 		fixedParam(RunbookKey, runbookYAMLParam, "Inline runbook", "The runbook YAML itself. When set, it is used instead of the package.", "", ControlMultiLine),
-		fixedParam(RunbookKey, runbookInputs, "Inputs", "The runbook's inputs, one `key=value` per line (lines starting with # are ignored). Each line becomes one `--set key=value`.", "", ControlMultiLine),
+		fixedParam(RunbookKey, runbookInputs, "Inputs", "The runbook's inputs, one `key=value` per line (lines starting with # are ignored). They reach bluegreen in a file only the step's user can read (`--set-file`), never as command-line arguments, so a secret among them stays out of `ps`.", "", ControlMultiLine),
 		fixedParam(RunbookKey, runbookPhase, "Phase", "Run only the steps of this phase (e.g. `prepare`, `promote`). Leave empty to run every phase.", "", ControlSingleLine),
 		fixedParam(RunbookKey, runbookState, "State", "Where the journal, the lock and the live colour are kept between steps and deployments: a folder on the worker, or `dynamodb://TABLE` when the steps of one release may run on different workers (a worker pool). Empty: `~/.bluegreen/<project id>/<environment id>` on the worker. A package's extraction folder is never used: each step gets a new one, so phases and rollbacks after a crash would lose their journal.", "", ControlSingleLine),
 		recoverParam(),

@@ -129,3 +129,18 @@ func TestWeightedDNSNewAMIRolledBack(t *testing.T) {
 		t.Errorf("after rollback green launches version %q, want 1 (what $Latest was before)", g.Version)
 	}
 }
+
+// Inputs that name the stacks the wrong way round are caught before any
+// change: the records do not point at the load balancers the colours name.
+func TestWeightedDNSSwappedInputsChangeNothing(t *testing.T) {
+	w := newWorld(t, "weighted-dns.yaml", awstest.Options{})
+	in := w.topo.WeightedDNSInputs()
+	rf := w.mustRollBack(map[string]string{"blue_dns": in["green_dns"], "green_dns": in["blue_dns"]}, "do not point at the colours' load balancers")
+	if rf.Step != "records_match" {
+		t.Errorf("failed step %q, want records_match", rf.Step)
+	}
+	if n := len(events[*engine.ChangeRecorded](w)); n != 0 {
+		t.Errorf("%d changes journaled before the check failed", n)
+	}
+	w.expect(map[string]int{"blue": 100, "green": 0}, map[string]int{"blue": 2, "green": 0})
+}
