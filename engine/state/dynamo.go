@@ -116,7 +116,7 @@ func (s *DynamoStore) Load(ctx context.Context, key string) (*Record, error) {
 	}
 	out, err := api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: recordKey(key), ConsistentRead: awssdk.Bool(true)})
 	if err != nil {
-		return nil, fmt.Errorf("load state %q: dynamodb:GetItem on table %s: %w", key, s.table, err)
+		return nil, fmt.Errorf("load state %q: dynamodb:GetItem on table %s: %w", key, s.table, s.missingTable(err))
 	}
 	if out.Item == nil {
 		return nil, nil
@@ -155,7 +155,7 @@ func (s *DynamoStore) Save(ctx context.Context, key string, rec *Record) error {
 	item["record"] = &ddbtypes.AttributeValueMemberS{Value: string(b)}
 	item["updated"] = &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)}
 	if _, err := api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
-		return fmt.Errorf("save state %q: dynamodb:PutItem on table %s: %w", key, s.table, err)
+		return fmt.Errorf("save state %q: dynamodb:PutItem on table %s: %w", key, s.table, s.missingTable(err))
 	}
 	return nil
 }
@@ -198,7 +198,7 @@ func (s *DynamoStore) acquire(ctx context.Context, api dynamoAPI, key string, it
 		return nil, false, nil
 	}
 	if !conditionFailed(err) {
-		return nil, false, fmt.Errorf("acquire lock %q: dynamodb:PutItem on table %s: %w", key, s.table, err)
+		return nil, false, fmt.Errorf("acquire lock %q: dynamodb:PutItem on table %s: %w", key, s.table, s.missingTable(err))
 	}
 	cur, err := s.Holder(ctx, key)
 	if err != nil {
@@ -270,7 +270,7 @@ func (s *DynamoStore) Holder(ctx context.Context, key string) (*Holder, error) {
 	}
 	out, err := api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: lockKey(key), ConsistentRead: awssdk.Bool(true)})
 	if err != nil {
-		return nil, fmt.Errorf("read lock %q: dynamodb:GetItem on table %s: %w", key, s.table, err)
+		return nil, fmt.Errorf("read lock %q: dynamodb:GetItem on table %s: %w", key, s.table, s.missingTable(err))
 	}
 	if out.Item == nil {
 		return nil, nil
@@ -318,6 +318,18 @@ func num(v ddbtypes.AttributeValue) string {
 		return n.Value
 	}
 	return ""
+}
+
+// missingTable adds to a "no such table" error how to create the table: it
+// is the first thing a new user of dynamodb:// meets.
+func (s *DynamoStore) missingTable(err error) error {
+	var nf *ddbtypes.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		return err
+	}
+	return fmt.Errorf("%w (table %s does not exist; create it with: aws dynamodb create-table --table-name %s "+
+		"--attribute-definitions AttributeName=pk,AttributeType=S --key-schema AttributeName=pk,KeyType=HASH --billing-mode PAY_PER_REQUEST)",
+		err, s.table, s.table)
 }
 
 // CreateDynamoTable creates the table a DynamoStore needs (on-demand

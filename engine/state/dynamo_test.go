@@ -39,6 +39,14 @@ func TestDynamoStore(t *testing.T) {
 		return state.Holder{Host: host, PID: pid, RunID: run, Since: time.Now().UTC().Truncate(time.Millisecond)}
 	}
 
+	t.Run("missing table says how to create it", func(t *testing.T) {
+		missing := state.NewDynamoWithConfig(cfg, "no-such-table")
+		_, err := missing.Acquire(ctx, "web", holder("r0", os.Getpid()))
+		if err == nil || !strings.Contains(err.Error(), "aws dynamodb create-table --table-name no-such-table") {
+			t.Fatalf("Acquire on a missing table: %v", err)
+		}
+	})
+
 	t.Run("record round trip", func(t *testing.T) {
 		rec, err := st.Load(ctx, "web")
 		if err != nil || rec != nil {
