@@ -312,8 +312,8 @@ func (p *parser) durationOrTmpl(n *yaml.Node, what string, sc *scope, later map[
 			return 0, nil, false
 		}
 		if t.expr != nil {
-			if typ := t.expr.Type(); typ != nil && !compatible(typ, steps.Duration) {
-				p.d.add(t.expr.Pos, "%s: expected a duration, found an expression of type %s", what, typeWord(typ))
+			if typ := t.expr.Type(); typ != nil && !durationExpr(typ) {
+				p.d.add(t.expr.Pos, "%s: expected a duration, found an expression of type %s%s", what, typeWord(typ), durationHint(typ))
 				return 0, nil, false
 			}
 		}
@@ -1170,6 +1170,9 @@ func (p *parser) withLater(n *yaml.Node, spec *steps.Spec, sc *scope, stepNode *
 		t.vals = append(t.vals, vt)
 	}
 	p.checkRequired(spec, given, pos(stepNode))
+	for _, pr := range checkRules(spec, t, nil, pos(stepNode)) {
+		p.d.add(pr.at, "%s", pr.msg)
+	}
 	return t
 }
 

@@ -31,6 +31,7 @@ func Schema(reg *steps.Registry) []byte {
 		if len(required) > 0 {
 			with["required"] = required
 		}
+		applyRules(s, props, with)
 		branches = append(branches, map[string]any{
 			"if":   map[string]any{"properties": map[string]any{"uses": map[string]any{"const": s.Kind}}, "required": []string{"uses"}},
 			"then": map[string]any{"properties": map[string]any{"with": with}},

@@ -35,7 +35,7 @@ func TestBrokenRunbooks(t *testing.T) {
 	for _, path := range files {
 		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
 		t.Run(name, func(t *testing.T) {
-			rb, err := Load(path, testRegistry(newWorld()))
+			rb, err := Load(path, brokenRegistry())
 			if err == nil {
 				t.Fatalf("loaded %s without a problem (%d steps); it must be invalid", path, len(rb.Steps))
 			}

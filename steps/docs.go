@@ -83,6 +83,7 @@ func writeSpec(b *bytes.Buffer, s *Spec) {
 		}
 		b.WriteString("\n")
 	}
+	writeRules(b, s)
 
 	if len(s.Outputs) > 0 {
 		b.WriteString("| Output | Type | Description |\n")

@@ -163,6 +163,9 @@ func (s *Spec) Bind(raw map[string]any) (Params, []*ParamError) {
 		}
 		out[prm.Name] = cv
 	}
+	if len(errs) == 0 {
+		errs = s.CheckRules(explicit(out, raw), nil)
+	}
 	return out, errs
 }
 

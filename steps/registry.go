@@ -96,6 +96,9 @@ func (s *Spec) check() error {
 	if s.New == nil {
 		return fmt.Errorf("New is nil")
 	}
+	if err := s.checkRuleDecls(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, p := range s.Params {
 		if !paramRe.MatchString(p.Name) {

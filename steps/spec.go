@@ -91,6 +91,9 @@ type Spec struct {
 	// Params and Outputs, in display order.
 	Params  []Param
 	Outputs []Output
+	// Rules are constraints across params and on their values (see Rule),
+	// the ones the outside system really has.
+	Rules []Rule
 	// Mutates is true when the step changes the outside world. A mutating
 	// step must call Call.BeforeChange with its undo before changing
 	// anything; a step that does not mutate may be used as a gate.

@@ -18,6 +18,9 @@ func init() {
 		Summary: "Reads an Auto Scaling group's sizes, instances and their lifecycle and health states.",
 		Doc: "Read-only, so it can be used as a gate, for example " +
 			"`until: \"healthy == desired && in_service == desired\"` after scaling a group.",
+		Rules: []steps.Rule{
+			steps.Length("group", 1, 255),
+		},
 		Params: []steps.Param{
 			{Name: "group", Type: steps.String, Required: true, Doc: "Name of the Auto Scaling group.", Examples: []any{"web-green"}},
 		},

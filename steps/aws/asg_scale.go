@@ -20,6 +20,17 @@ func init() {
 			"the bound is moved to `desired` so that scaling to 0 or above the old maximum works in one step. " +
 			"Undo restores the previous desired, min and max. Scaling in never touches instances directly: " +
 			"the group drains and terminates them as it always does.",
+		Rules: []steps.Rule{
+			steps.Length("group", 1, 255),
+			steps.AtLeast("desired", 0),
+			steps.AtLeast("min", 0),
+			steps.AtLeast("max", 0),
+			steps.NotAbove("min", "max"),
+			steps.NotAbove("min", "desired"),
+			steps.NotAbove("desired", "max"),
+			steps.PositiveDuration("wait_timeout"),
+			steps.PositiveDuration("poll"),
+		},
 		Params: []steps.Param{
 			{Name: "group", Type: steps.String, Required: true, Doc: "Name of the Auto Scaling group.", Examples: []any{"web-green"}},
 			{Name: "desired", Type: steps.Int, Required: true, Doc: "New desired capacity.", Examples: []any{3, 0}},

@@ -22,6 +22,11 @@ func init() {
 		Doc: "As CodeDeploy does, a release can roll back when any of its alarms fires: use it as a " +
 			"gate with `fail: \"alarm > 0\"`. A named alarm that does not exist is an error, so a typo " +
 			"cannot silently disable the check.",
+		Rules: []steps.Rule{
+			steps.ExactlyOneOf("alarms", "prefix"),
+			steps.Length("alarms", 1, 100),
+			steps.Length("prefix", 1, 255),
+		},
 		Params: []steps.Param{
 			{Name: "alarms", Type: steps.List, Items: steps.String, Doc: "Names of the alarms (metric or composite). One of `alarms` and `prefix` is required.", Examples: []any{[]any{"web-green-5xx", "web-green-latency"}}},
 			{Name: "prefix", Type: steps.String, Doc: "Read every alarm whose name starts with this prefix instead.", Examples: []any{"web-green-"}},

@@ -25,6 +25,17 @@ func init() {
 			"`datapoints: 0`: CloudWatch publishes no datapoint for a count that stayed at zero, such as " +
 			"a load balancer's 5xx count. Meant as a bake gate: " +
 			"`{until: \"elapsed >= inputs.bake\", fail: \"sum > inputs.error_threshold\"}`.",
+		Rules: []steps.Rule{
+			steps.AtLeastOneOf("metric", "expression"),
+			steps.Requires("metric", "namespace"),
+			steps.Length("namespace", 1, 255),
+			steps.Length("metric", 1, 255),
+			steps.Length("dimensions", 0, 30),
+			steps.Matches("stat", cloudwatchStat, "SampleCount, Average, Sum, Minimum, Maximum, IQM or a percentile or trimmed statistic such as p99, p99.9, tm90 or TM(10%:90%)"),
+			steps.DurationIn("period", []time.Duration{time.Second, 5 * time.Second, 10 * time.Second, 20 * time.Second, 30 * time.Second}, time.Minute),
+			steps.PositiveDuration("window"),
+			steps.Length("expression", 0, 2048),
+		},
 		Params: []steps.Param{
 			{Name: "namespace", Type: steps.String, Doc: "Namespace of the metric.", Examples: []any{"AWS/ApplicationELB"}},
 			{Name: "metric", Type: steps.String, Doc: "Metric name. Required unless `expression` stands alone.", Examples: []any{"HTTPCode_Target_5XX_Count"}},

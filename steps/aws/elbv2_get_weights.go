@@ -21,6 +21,11 @@ func init() {
 		Doc: "Give `listener` for the default action or `rule` for a rule. `weights` is keyed by target " +
 			"group ARN, `by_name` by target group name, so a runbook can compare the two colours with " +
 			"`weights[inputs.blue_target_group] >= weights[inputs.green_target_group]`.",
+		Rules: []steps.Rule{
+			steps.ExactlyOneOf("listener", "rule"),
+			steps.Matches("listener", `^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:listener/`, "a listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/...)"),
+			steps.Matches("rule", `^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:listener-rule/`, "a listener rule ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/...)"),
+		},
 		Params: []steps.Param{
 			{Name: "listener", Type: steps.String, Doc: "ARN of the listener whose default action is read. One of `listener` and `rule` is required."},
 			{Name: "rule", Type: steps.String, Doc: "ARN of a listener rule to read instead of the default action."},

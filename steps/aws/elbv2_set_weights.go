@@ -25,6 +25,13 @@ func init() {
 			"change the step reads the action back and fails unless AWS holds exactly the requested " +
 			"weights, because a modify call can succeed without the weights taking effect. Undo " +
 			"restores the previous weights (added target groups go back to 0).",
+		Rules: []steps.Rule{
+			steps.ExactlyOneOf("listener", "rule"),
+			steps.Matches("listener", `^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:listener/`, "a listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/...)"),
+			steps.Matches("rule", `^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:listener-rule/`, "a listener rule ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/...)"),
+			steps.Between("weights", 0, 999),
+			steps.Length("weights", 1, 5),
+		},
 		Params: []steps.Param{
 			{Name: "listener", Type: steps.String, Doc: "ARN of the listener whose default action is changed. One of `listener` and `rule` is required."},
 			{Name: "rule", Type: steps.String, Doc: "ARN of a listener rule to change instead of the default action."},

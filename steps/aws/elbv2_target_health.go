@@ -19,6 +19,9 @@ func init() {
 		Doc: "Read-only and meant as a gate: `until: \"healthy == total && total > 0\"` waits until every " +
 			"registered target passes the load balancer's health checks. Targets that are not healthy are " +
 			"listed in `reasons` with the load balancer's reason code and description.",
+		Rules: []steps.Rule{
+			steps.Matches("target_group", `^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:targetgroup/`, "a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/...)"),
+		},
 		Params: []steps.Param{
 			{Name: "target_group", Type: steps.String, Required: true, Doc: "ARN of the target group.",
 				Examples: []any{"arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green/0123456789abcdef"}},

@@ -18,6 +18,10 @@ func init() {
 		Summary: "Reads a simple (not weighted) CNAME or alias A/AAAA record and where it points.",
 		Doc: "Used to find the live stack when a production name points at one stack at a time: " +
 			"`live: \"target == colours.blue.dns ? 'blue' : 'green'\"`.",
+		Rules: []steps.Rule{
+			steps.Length("zone", 1, 44),
+			steps.Length("name", 1, 1024),
+		},
 		Params: []steps.Param{
 			{Name: "zone", Type: steps.String, Required: true, Doc: "Id of the hosted zone (with or without /hostedzone/).", Examples: []any{"Z0123456789ABCDEFGHIJ"}},
 			{Name: "name", Type: steps.String, Required: true, Doc: "The record's DNS name.", Examples: []any{"app.example.com"}},

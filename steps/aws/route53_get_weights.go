@@ -19,6 +19,10 @@ func init() {
 		Summary: "Reads the weighted records of one DNS name, keyed by SetIdentifier.",
 		Doc: "Works with weighted CNAME records and weighted alias A/AAAA records. With the colour names " +
 			"as SetIdentifiers, a runbook finds the live colour with `weights.blue >= weights.green`.",
+		Rules: []steps.Rule{
+			steps.Length("zone", 1, 44),
+			steps.Length("name", 1, 1024),
+		},
 		Params: []steps.Param{
 			{Name: "zone", Type: steps.String, Required: true, Doc: "Id of the hosted zone (with or without /hostedzone/).", Examples: []any{"Z0123456789ABCDEFGHIJ"}},
 			{Name: "name", Type: steps.String, Required: true, Doc: "The DNS name of the weighted records.", Examples: []any{"app.example.com"}},

@@ -18,6 +18,9 @@ func init() {
 		Doc: "Route53 considers an endpoint healthy when more than 18% of its checkers report it OK; " +
 			"`healthy` applies that rule and `ratio` gives the share for stricter gates such as " +
 			"`until: \"ratio >= 0.9\"`.",
+		Rules: []steps.Rule{
+			steps.Length("health_check", 1, 64),
+		},
 		Params: []steps.Param{
 			{Name: "health_check", Type: steps.String, Required: true, Doc: "Id of the Route53 health check.", Examples: []any{"0e3a4f5c-1234-4d2e-9f00-123456789abc"}},
 		},

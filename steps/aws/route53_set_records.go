@@ -23,6 +23,13 @@ func init() {
 			"targets together or not at all. CNAME records get `ttl`; A and AAAA records are aliases " +
 			"(to a load balancer, say) whose hosted zone is `alias_zone`, or the existing record's. " +
 			"Undo points every record back where it was and deletes the records the step created.",
+		Rules: []steps.Rule{
+			steps.AtLeastOneOf("records", "delete"),
+			steps.Length("zone", 1, 44),
+			steps.Between("ttl", 0, 2147483647),
+			steps.PositiveDuration("wait_timeout"),
+			steps.PositiveDuration("poll"),
+		},
 		Params: []steps.Param{
 			{Name: "zone", Type: steps.String, Required: true, Doc: "Id of the hosted zone (with or without /hostedzone/).", Examples: []any{"Z0123456789ABCDEFGHIJ"}},
 			{Name: "records", Type: steps.Map, Items: steps.String,

@@ -20,6 +20,14 @@ func init() {
 		Doc: "Records are named by SetIdentifier and must already exist; everything but the weight " +
 			"(target, TTL, health check) is kept. All changed records go in one UPSERT batch, so " +
 			"resolvers never see a half-applied shift. Undo restores the previous weights.",
+		Rules: []steps.Rule{
+			steps.Length("zone", 1, 44),
+			steps.Length("name", 1, 1024),
+			steps.Between("weights", 0, 255),
+			steps.Length("weights", 1, 0),
+			steps.PositiveDuration("wait_timeout"),
+			steps.PositiveDuration("poll"),
+		},
 		Params: []steps.Param{
 			{Name: "zone", Type: steps.String, Required: true, Doc: "Id of the hosted zone (with or without /hostedzone/).", Examples: []any{"Z0123456789ABCDEFGHIJ"}},
 			{Name: "name", Type: steps.String, Required: true, Doc: "The DNS name of the weighted records.", Examples: []any{"app.example.com"}},

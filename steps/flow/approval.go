@@ -28,6 +28,10 @@ func init() {
 			"run's host. Inside Octopus, split the runbook into phases instead and put an " +
 			"Octopus Manual Intervention step between them: the task then waits in Octopus, " +
 			"with its permissions and audit trail, rather than inside a running step.",
+		Rules: []steps.Rule{
+			steps.Length("file", 1, 0),
+			steps.PositiveDuration("every"),
+		},
 		Params: []steps.Param{
 			{Name: "file", Type: steps.String, Required: true,
 				Doc:      "Path of the approval file; the run goes on once it exists.",

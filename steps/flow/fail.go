@@ -16,6 +16,9 @@ func init() {
 			"express, e.g. `if: \"${{ live.name == inputs.target }}\"` with the message " +
 			"\"the target colour is already live\". flow.assert says the same thing the other " +
 			"way round and is usually shorter.",
+		Rules: []steps.Rule{
+			steps.Length("message", 1, 0),
+		},
 		Params: []steps.Param{
 			{Name: "message", Type: steps.String, Required: true,
 				Doc:      "Why the run fails; it becomes the run's error.",

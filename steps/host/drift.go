@@ -29,6 +29,11 @@ func init() {
 			"depth, `config/local.yaml` is anchored at the root, `**` spans folders, and a " +
 			"trailing slash matches folders only. Ignore what legitimately differs between the " +
 			"copies (logs, caches, the colour's own settings).",
+		Rules: []steps.Rule{
+			steps.Length("left", 1, 0),
+			steps.Length("right", 1, 0),
+			steps.AtLeast("max_paths", 0),
+		},
 		Params: []steps.Param{
 			{Name: "left", Type: steps.String, Required: true,
 				Doc: "The first folder, usually the live copy.", Examples: []any{"/srv/app/blue"}},

@@ -31,6 +31,10 @@ func init() {
 			"step and has no automatic undo. Give `undo` when the command changes something " +
 			"that a rollback must restore: that argv is journaled before the command runs " +
 			"and is run (with the same dir, env and timeout) if the release is rolled back.",
+		Rules: []steps.Rule{
+			steps.Length("command", 1, 0),
+			steps.Length("undo", 1, 0),
+		},
 		Params: []steps.Param{
 			{Name: "command", Type: steps.List, Items: steps.String, Required: true,
 				Doc:      "The program and its arguments. The first item is looked up in PATH unless it contains a slash.",

@@ -34,6 +34,15 @@ func init() {
 			"plain ports are equal; `tls: required` makes plain text an error. The certificate " +
 			"is read, not verified: the copies usually serve the production name's certificate " +
 			"on a loopback address.",
+		Rules: []steps.Rule{
+			steps.Between("left_port", 1, 65535),
+			steps.Between("right_port", 1, 65535),
+			steps.Requires("left_port", "right_port"),
+			steps.Requires("right_port", "left_port"),
+			steps.Requires("files", "left_dir", "right_dir"),
+			steps.AtLeastOneOf("left_port", "files"),
+			steps.PositiveDuration("timeout"),
+		},
 		Params: []steps.Param{
 			{Name: "host", Type: steps.String, Default: "127.0.0.1",
 				Doc: "The host both ports are on."},

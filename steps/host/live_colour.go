@@ -19,6 +19,12 @@ func init() {
 			"either source (as host.nginx.get-upstream and host.symlink.read do). Unlike those " +
 			"it fails when the live server or folder is neither colour's, because a release must " +
 			"not guess which copy it may stop.",
+		Rules: []steps.Rule{
+			steps.RequiredWhen("switch", "nginx", "upstream_file"),
+			steps.RequiredWhen("switch", "symlink", "link", "dirs"),
+			steps.Between("ports", 1, 65535),
+			steps.Length("ports", 2, 2),
+		},
 		Params: []steps.Param{
 			{Name: "switch", Type: steps.String, Required: true, Enum: []string{"nginx", "symlink"},
 				Doc: "Where the live colour is recorded: the nginx upstream include file or the symlink."},

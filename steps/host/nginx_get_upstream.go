@@ -20,6 +20,10 @@ func init() {
 			"the file names is live. It reads the file, not nginx's memory: " +
 			"host.nginx.set-upstream keeps the two equal by restoring the file when a test or " +
 			"reload fails.",
+		Rules: []steps.Rule{
+			steps.Length("file", 1, 0),
+			steps.Between("colours", 1, 65535),
+		},
 		Params: []steps.Param{
 			{Name: "file", Type: steps.String, Required: true,
 				Doc: "The upstream include file.", Examples: []any{"/etc/nginx/bluegreen/app.upstream"}},

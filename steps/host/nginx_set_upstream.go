@@ -24,6 +24,16 @@ func init() {
 			"file byte for byte (through `content`) and reloads again. The test and reload run " +
 			"even when the file already has the wanted content: after a crash between write " +
 			"and reload, running the step again completes the switch.",
+		Rules: []steps.Rule{
+			steps.ExactlyOneOf("port", "content"),
+			steps.Between("port", 1, 65535),
+			steps.Between("backup_port", 1, 65535),
+			steps.Requires("backup_port", "port"),
+			steps.Length("test_command", 1, 0),
+			steps.Length("reload_command", 1, 0),
+			steps.PositiveDuration("timeout"),
+			steps.Between("colours", 1, 65535),
+		},
 		Params: []steps.Param{
 			{Name: "file", Type: steps.String, Required: true,
 				Doc: "The upstream include file (it must exist: nginx.conf includes it).", Examples: []any{"/etc/nginx/bluegreen/app.upstream"}},

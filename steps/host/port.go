@@ -26,6 +26,10 @@ func init() {
 			"and IPv6) and the holding process from /proc/*/fd; other users' processes are only " +
 			"named when bluegreen runs as root. Where /proc is not available a TCP connection " +
 			"to `host` decides.",
+		Rules: []steps.Rule{
+			steps.ExactlyOneOf("port", "socket"),
+			steps.Between("port", 1, 65535),
+		},
 		Params: []steps.Param{
 			{Name: "port", Type: steps.Int,
 				Doc: "The TCP port. Give port or socket.", Examples: []any{8081}},

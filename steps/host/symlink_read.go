@@ -16,6 +16,9 @@ func init() {
 		Summary: "Reads where a symlink points and, given the colours' folders, which colour that is.",
 		Doc: "Use it as `detect` in a same-host runbook whose web server serves a folder through a " +
 			"link (`/srv/app/current -> /srv/app/blue`): the colour it reports is the live one.",
+		Rules: []steps.Rule{
+			steps.Length("link", 1, 0),
+		},
 		Params: []steps.Param{
 			{Name: "link", Type: steps.String, Required: true,
 				Doc: "Path of the symlink.", Examples: []any{"/srv/app/current"}},

@@ -17,6 +17,10 @@ func init() {
 			"resolving the link sees the old folder or the new one, never a missing path. " +
 			"The link must already exist (it is what the live colour is read from). Pointing " +
 			"it where it already points changes nothing and is not an error.",
+		Rules: []steps.Rule{
+			steps.Length("link", 1, 0),
+			steps.Length("target", 1, 0),
+		},
 		Params: []steps.Param{
 			{Name: "link", Type: steps.String, Required: true,
 				Doc: "Path of the symlink.", Examples: []any{"/srv/app/current"}},

@@ -23,6 +23,9 @@ func init() {
 			"`#{Octopus.Action[<step name>].Output.<name>}`. Values are formatted as text (lists and maps as " +
 			"YAML flow). It writes `setVariable` service messages to standard output, so outside Octopus it " +
 			"only prints them.",
+		Rules: []steps.Rule{
+			steps.Length("values", 1, 0),
+		},
 		Params: []steps.Param{
 			{Name: "values", Type: steps.Map, Required: true, Doc: "Variable name → value.", Examples: []any{map[string]any{"LiveColour": "${{ idle.name }}"}}},
 			{Name: "sensitive", Type: steps.Bool, Default: false, Doc: "Mark every variable sensitive, so Octopus masks it in logs."},

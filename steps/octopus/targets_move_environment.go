@@ -19,6 +19,10 @@ func init() {
 			"from `Pre-Production` to `Production` (and the old ones the other way in a second step). Other " +
 			"environments a target belongs to are kept. The undo puts every moved target's environments back " +
 			"exactly as they were.",
+		Rules: []steps.Rule{
+			steps.AtLeastOneOf("to", "exact"),
+			steps.Matches("server", `^(?i)https?://\S+$`, "an http:// or https:// URL"),
+		},
 		Params: withConnection(append(slices.Clone(selectorParams),
 			steps.Param{Name: "to", Type: steps.String, Doc: "The environment (name or id) to move the targets to. Required unless exact is given."},
 			steps.Param{Name: "from", Type: steps.String, Doc: "The environment (name or id) to take them out of. Empty: the targets end up in `to` only."},

@@ -20,6 +20,10 @@ func init() {
 			"`web-idle` removed, those tagged `web-blue` the opposite, so that later deployments to `web-live` " +
 			"reach the new colour. A target that already has the roles is not written. The undo puts every " +
 			"changed target's roles back exactly as they were (param `exact`).",
+		Rules: []steps.Rule{
+			steps.AtLeastOneOf("add_roles", "remove_roles", "exact"),
+			steps.Matches("server", `^(?i)https?://\S+$`, "an http:// or https:// URL"),
+		},
 		Params: withConnection(append(slices.Clone(selectorParams),
 			steps.Param{Name: "add_roles", Type: steps.List, Items: steps.String, Doc: "Roles to add to every selected target.", Examples: []any{[]any{"web-live"}}},
 			steps.Param{Name: "remove_roles", Type: steps.List, Items: steps.String, Doc: "Roles to remove from every selected target.", Examples: []any{[]any{"web-idle"}}},

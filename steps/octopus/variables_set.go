@@ -28,6 +28,11 @@ func init() {
 			"reads the set again and retries. The undo restores the previous value, or removes the variable " +
 			"when the step created it. Sensitive variables are not set: their previous value cannot be read " +
 			"back, so the change could not be undone.",
+		Rules: []steps.Rule{
+			steps.Length("project", 1, 0),
+			steps.Length("name", 1, 0),
+			steps.Matches("server", `^(?i)https?://\S+$`, "an http:// or https:// URL"),
+		},
 		Params: withConnection(append(variableParams[:len(variableParams):len(variableParams)],
 			steps.Param{Name: "value", Type: steps.String, Doc: "The new value. Required unless remove is true.", Examples: []any{"${{ idle.name }}"}},
 			steps.Param{Name: "remove", Type: steps.Bool, Default: false, Doc: "Remove the variable instead of setting it (the undo of creating one)."},

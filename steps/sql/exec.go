@@ -24,6 +24,10 @@ func init() {
 			"which reads the previous state itself.\n\n" +
 			"The DSN is sensitive: errors and logs name the database as " +
 			"`user@host:port/db`, and the statement text is not logged.",
+		Rules: []steps.Rule{
+			steps.Length("statement", 1, 0),
+			steps.Requires("undo_args", "undo"),
+		},
 		Params: []steps.Param{
 			dsnParam,
 			{Name: "statement", Type: steps.String, Required: true,

@@ -33,6 +33,9 @@ func init() {
 			"target is the idle copy, which serves no traffic, and the next sync overwrites " +
 			"it; a rollback leaves it holding newer data, which is harmless. On a timeout " +
 			"or cancellation the command's whole process group is killed.",
+		Rules: []steps.Rule{
+			steps.Length("command", 1, 0),
+		},
 		Params: []steps.Param{
 			{Name: "command", Type: steps.List, Items: steps.String, Required: true,
 				Doc: "The program and its arguments; `{from}` and `{to}` in any item are replaced by the DSNs. Name a shell explicitly when you need a pipeline.",
