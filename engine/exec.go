@@ -111,6 +111,8 @@ type runCtx struct {
 	secrets map[string]string
 	phase   string
 	ctx     context.Context
+	// probed holds the keys of readiness probes that passed in this run.
+	probed map[string]bool
 }
 
 func (x *Executor) key(rb *Runbook) string {
@@ -249,12 +251,18 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 		if err := rc.evalColours(); err != nil {
 			return nil, invalid(rb.File, "%s", rc.scrub(err.Error()))
 		}
+		if err := rc.preflightDetect(ctx); err != nil {
+			return nil, err
+		}
 		live, err := rc.detect(ctx, rec.Live)
 		if err != nil {
 			msg := "detect: " + rc.scrub(err.Error())
 			return nil, &RunFailedError{RunID: rc.run.ID, Step: "detect", Cause: errors.New(msg), RolledBack: true, msg: msg + " (nothing was changed)"}
 		}
 		rc.run.Live, rc.run.Idle = live, rb.Other(live)
+	}
+	if err := rc.preflightOrStop(ctx); err != nil {
+		return nil, err
 	}
 	rec.Run = rc.run
 	if err := rc.save(); err != nil {
@@ -409,7 +417,7 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 // newRunCtx builds a run's context and, before anything can log, hands
 // the run's sensitive input values to the executor's secret sink.
 func (x *Executor) newRunCtx(ctx context.Context, rb *Runbook, rec *state.Record, run *state.Run, inputs map[string]any, phase string) *runCtx {
-	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secrets(inputs), phase: phase, ctx: ctx}
+	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secrets(inputs), phase: phase, ctx: ctx, probed: map[string]bool{}}
 	if x.Secrets != nil {
 		for _, v := range rc.secrets {
 			x.Secrets.Add(v)
@@ -703,6 +711,9 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 	if len(perrs) > 0 {
 		return rc.fail(st, path, bindError(st.Uses, perrs))
 	}
+	if err := rc.probeBeforeRun(ctx, st, params); err != nil {
+		return rc.fail(st, path, err)
+	}
 	x.emit(rc, &StepStarted{Path: path, ID: st.ID, Label: st.Label(), Kind: st.Uses, Phase: st.Phase, Params: rc.scrubMap(st.Spec.Redacted(params))})
 	began := time.Now()
 	timeout, err := evalDuration(st.timeoutT, st.Timeout, vals, "timeout")
@@ -918,8 +929,8 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 	}
 	// A zero timeout is a user who wants no wait (e.g. bake=0s): the step
 	// is read once, `fail` is still checked and `until` must hold at once.
-	if g.Timeout < 0 || (g.Timeout > 0 && g.Every <= 0) {
-		return nil, fmt.Errorf("gate: every (%s) must be above zero and timeout (%s) zero or more", g.Every, g.Timeout)
+	if err := checkGateDurations(g.Every, g.Timeout); err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	passes, errs := 0, 0

@@ -18,6 +18,9 @@ type Plan struct {
 	Phase   string         `json:"phase,omitempty"`
 	Inputs  map[string]any `json:"inputs"`
 	Steps   []PlanStep     `json:"steps"`
+	// Preflight is what a run would check before its first change; its
+	// Err is what the run would stop with.
+	Preflight *Preflight `json:"preflight,omitempty"`
 }
 
 // PlanStep is one step in a plan. Params that depend on earlier steps'
@@ -61,6 +64,9 @@ func (x *Executor) Plan(ctx context.Context, rb *Runbook, raw map[string]any, o 
 				stored = rec.Live
 			}
 		}
+		if err := rc.preflightDetect(ctx); err != nil {
+			return nil, err
+		}
 		if live, err = rc.detect(ctx, stored); err != nil {
 			return nil, fmt.Errorf("detect: %s (pass --live to plan without it)", rc.scrub(err.Error()))
 		}
@@ -74,6 +80,7 @@ func (x *Executor) Plan(ctx context.Context, rb *Runbook, raw map[string]any, o 
 	runVals := rc.vals(nil)
 	runVals["live"], runVals["idle"] = rc.colours[live], rc.colours[rb.Other(live)]
 	rc.planList(rb.Steps, "", runVals, true, p)
+	p.Preflight = rc.preflight(ctx)
 	return p, nil
 }
 

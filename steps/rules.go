@@ -409,11 +409,15 @@ func (r Rule) valueProblem(v any) string {
 	case rulePattern:
 		s, ok := v.(string)
 		if ok && !r.re.MatchString(s) {
-			return fmt.Sprintf("expected %s, found %q", r.doc, s)
+			return fmt.Sprintf("expected %s, found %q", r.doc, userinfo.ReplaceAllString(s, "${1}xxxxx@"))
 		}
 	}
 	return ""
 }
+
+// userinfo finds the password of a URL (scheme://user:password@host) so
+// that an error quoting a value never shows it.
+var userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@/\s]*@`)
 
 func quoteAll(names []string) []string {
 	out := make([]string, len(names))

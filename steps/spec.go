@@ -100,6 +100,9 @@ type Spec struct {
 	Mutates bool
 	// Credentials names the connection the step needs.
 	Credentials Credentials
+	// Preflight, when set, returns the read-only readiness checks the step
+	// needs before a run's first change (see Probe).
+	Preflight PreflightFunc
 	// New returns a fresh step. It must have no side effects: no network,
 	// no files, no clients created. Clients are made lazily in Run.
 	New func() Step

@@ -210,10 +210,14 @@ be known before the run. It makes no API call that changes anything.`,
 			if f.output == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(p)
+				if err := enc.Encode(p); err != nil {
+					return err
+				}
+				return p.Preflight.Err()
 			}
 			printPlan(a, p)
-			return nil
+			printPreflight(a, p.Preflight)
+			return p.Preflight.Err()
 		},
 	}
 	f.addInputs(c)

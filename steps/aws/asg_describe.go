@@ -18,6 +18,7 @@ func init() {
 		Summary: "Reads an Auto Scaling group's sizes, instances and their lifecycle and health states.",
 		Doc: "Read-only, so it can be used as a gate, for example " +
 			"`until: \"healthy == desired && in_service == desired\"` after scaling a group.",
+		Preflight: awsGroup,
 		Rules: []steps.Rule{
 			steps.Length("group", 1, 255),
 		},

@@ -20,6 +20,7 @@ func init() {
 			"the bound is moved to `desired` so that scaling to 0 or above the old maximum works in one step. " +
 			"Undo restores the previous desired, min and max. Scaling in never touches instances directly: " +
 			"the group drains and terminates them as it always does.",
+		Preflight: awsGroup,
 		Rules: []steps.Rule{
 			steps.Length("group", 1, 255),
 			steps.AtLeast("desired", 0),

@@ -26,10 +26,11 @@ func init() {
 			"launches the AMI nothing changes. Undo points the group back at the version it used before; " +
 			"a group that followed `$Latest` or `$Default` is pinned to the number those resolved to, " +
 			"because `$Latest` now names the new version. Created versions are kept as history.",
+		Preflight: awsGroup,
 		Rules: []steps.Rule{
 			steps.ExactlyOneOf("ami", "version"),
 			steps.Length("group", 1, 255),
-			steps.Matches("ami", `^(ami-[0-9a-f]{8,17}|resolve:ssm:\S+)$`, "an image id such as ami-0abc12345def67890 or resolve:ssm:PARAMETER"),
+			steps.Matches("ami", `^(ami-[0-9a-z]+|resolve:ssm:\S+)$`, "an image id (ami-...) or resolve:ssm:PARAMETER"),
 			steps.Matches("version", `^([1-9][0-9]*|\$Latest|\$Default)$`, "a version number, $Latest or $Default"),
 			steps.Length("description", 0, 255),
 		},

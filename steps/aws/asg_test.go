@@ -72,7 +72,7 @@ func TestASGScale(t *testing.T) {
 		{"above max raises max", [3]int{2, 1, 2}, map[string]any{"desired": 5}, [3]int{5, 1, 5}, true, ""},
 		{"explicit bounds", [3]int{2, 1, 4}, map[string]any{"desired": 3, "min": 3, "max": 3}, [3]int{3, 3, 3}, true, ""},
 		{"already there", [3]int{2, 0, 4}, map[string]any{"desired": 2}, [3]int{2, 0, 4}, false, ""},
-		{"min above desired", [3]int{2, 0, 4}, map[string]any{"desired": 1, "min": 2}, [3]int{2, 0, 4}, false, "0 <= min <= desired <= max"},
+		{"min above desired", [3]int{2, 0, 4}, map[string]any{"desired": 1, "min": 2}, [3]int{2, 0, 4}, false, `param "min": 2 is above "desired" (1)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -239,7 +239,7 @@ func TestASGSetImage(t *testing.T) {
 func TestASGSetImageNeedsOneOfAMIAndVersion(t *testing.T) {
 	for _, p := range []map[string]any{{"group": "web"}, {"group": "web", "ami": "a", "version": "1"}} {
 		_, _, err := runStep(t, "aws.asg.set-image", &asgSetImage{asg: &fakeASG{}, ec2: &fakeEC2{}}, p)
-		if err == nil || !strings.Contains(err.Error(), "exactly one of") {
+		if err == nil || !strings.Contains(err.Error(), `"ami" or "version"`) {
 			t.Errorf("%v: error %v", p, err)
 		}
 	}

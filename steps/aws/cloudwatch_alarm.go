@@ -22,6 +22,7 @@ func init() {
 		Doc: "As CodeDeploy does, a release can roll back when any of its alarms fires: use it as a " +
 			"gate with `fail: \"alarm > 0\"`. A named alarm that does not exist is an error, so a typo " +
 			"cannot silently disable the check.",
+		Preflight: awsReady,
 		Rules: []steps.Rule{
 			steps.ExactlyOneOf("alarms", "prefix"),
 			steps.Length("alarms", 1, 100),

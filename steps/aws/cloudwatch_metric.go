@@ -25,6 +25,7 @@ func init() {
 			"`datapoints: 0`: CloudWatch publishes no datapoint for a count that stayed at zero, such as " +
 			"a load balancer's 5xx count. Meant as a bake gate: " +
 			"`{until: \"elapsed >= inputs.bake\", fail: \"sum > inputs.error_threshold\"}`.",
+		Preflight: awsReady,
 		Rules: []steps.Rule{
 			steps.AtLeastOneOf("metric", "expression"),
 			steps.Requires("metric", "namespace"),

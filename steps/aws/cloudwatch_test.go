@@ -89,9 +89,9 @@ func TestCloudWatchMetricRejects(t *testing.T) {
 		params map[string]any
 		want   string
 	}{
-		{map[string]any{"namespace": "N"}, "one of the params \"metric\" and \"expression\""},
-		{map[string]any{"metric": "M"}, "\"namespace\" is required"},
-		{map[string]any{"namespace": "N", "metric": "M", "period": "1500ms"}, "whole seconds"},
+		{map[string]any{"namespace": "N"}, `at least one of "metric" or "expression" is required`},
+		{map[string]any{"metric": "M"}, `param "metric": needs "namespace" too`},
+		{map[string]any{"namespace": "N", "metric": "M", "period": "1500ms"}, "expected 1s, 5s, 10s, 20s, 30s or a multiple of 60s, found 1.5s"},
 	} {
 		_, _, err := runStep(t, "aws.cloudwatch.metric", &cwMetric{api: &fakeCW{}, now: time.Now}, c.params)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

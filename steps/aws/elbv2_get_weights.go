@@ -21,6 +21,7 @@ func init() {
 		Doc: "Give `listener` for the default action or `rule` for a rule. `weights` is keyed by target " +
 			"group ARN, `by_name` by target group name, so a runbook can compare the two colours with " +
 			"`weights[inputs.blue_target_group] >= weights[inputs.green_target_group]`.",
+		Preflight: awsForward,
 		Rules: []steps.Rule{
 			steps.ExactlyOneOf("listener", "rule"),
 			steps.Matches("listener", `^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:listener/`, "a listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/...)"),

@@ -25,6 +25,7 @@ func init() {
 			"change the step reads the action back and fails unless AWS holds exactly the requested " +
 			"weights, because a modify call can succeed without the weights taking effect. Undo " +
 			"restores the previous weights (added target groups go back to 0).",
+		Preflight: awsForward,
 		Rules: []steps.Rule{
 			steps.ExactlyOneOf("listener", "rule"),
 			steps.Matches("listener", `^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:listener/`, "a listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/...)"),

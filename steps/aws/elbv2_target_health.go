@@ -19,6 +19,7 @@ func init() {
 		Doc: "Read-only and meant as a gate: `until: \"healthy == total && total > 0\"` waits until every " +
 			"registered target passes the load balancer's health checks. Targets that are not healthy are " +
 			"listed in `reasons` with the load balancer's reason code and description.",
+		Preflight: awsTargetGroup,
 		Rules: []steps.Rule{
 			steps.Matches("target_group", `^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:targetgroup/`, "a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/...)"),
 		},

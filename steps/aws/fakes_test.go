@@ -35,7 +35,9 @@ func runStep(t *testing.T, kind string, step steps.Step, raw map[string]any) (st
 	}
 	p, errs := spec.Bind(raw)
 	if len(errs) > 0 {
-		t.Fatalf("bind %s: %v", kind, errs)
+		// The spec's rules catch bad params before the step runs, as the
+		// engine does: the test sees them as the step's error.
+		return nil, nil, fmt.Errorf("bind %s: %v", kind, errs)
 	}
 	var undos []steps.Undo
 	call := &steps.Call{Params: p, Log: zerolog.Nop(), BeforeChange: func(u steps.Undo) error {

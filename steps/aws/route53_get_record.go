@@ -18,6 +18,7 @@ func init() {
 		Summary: "Reads a simple (not weighted) CNAME or alias A/AAAA record and where it points.",
 		Doc: "Used to find the live stack when a production name points at one stack at a time: " +
 			"`live: \"target == colours.blue.dns ? 'blue' : 'green'\"`.",
+		Preflight: awsZone,
 		Rules: []steps.Rule{
 			steps.Length("zone", 1, 44),
 			steps.Length("name", 1, 1024),

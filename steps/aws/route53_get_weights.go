@@ -19,6 +19,7 @@ func init() {
 		Summary: "Reads the weighted records of one DNS name, keyed by SetIdentifier.",
 		Doc: "Works with weighted CNAME records and weighted alias A/AAAA records. With the colour names " +
 			"as SetIdentifiers, a runbook finds the live colour with `weights.blue >= weights.green`.",
+		Preflight: awsZone,
 		Rules: []steps.Rule{
 			steps.Length("zone", 1, 44),
 			steps.Length("name", 1, 1024),

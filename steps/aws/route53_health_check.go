@@ -18,6 +18,7 @@ func init() {
 		Doc: "Route53 considers an endpoint healthy when more than 18% of its checkers report it OK; " +
 			"`healthy` applies that rule and `ratio` gives the share for stricter gates such as " +
 			"`until: \"ratio >= 0.9\"`.",
+		Preflight: awsReady,
 		Rules: []steps.Rule{
 			steps.Length("health_check", 1, 64),
 		},

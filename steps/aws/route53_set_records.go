@@ -23,6 +23,7 @@ func init() {
 			"targets together or not at all. CNAME records get `ttl`; A and AAAA records are aliases " +
 			"(to a load balancer, say) whose hosted zone is `alias_zone`, or the existing record's. " +
 			"Undo points every record back where it was and deletes the records the step created.",
+		Preflight: awsZone,
 		Rules: []steps.Rule{
 			steps.AtLeastOneOf("records", "delete"),
 			steps.Length("zone", 1, 44),

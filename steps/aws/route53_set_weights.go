@@ -20,6 +20,7 @@ func init() {
 		Doc: "Records are named by SetIdentifier and must already exist; everything but the weight " +
 			"(target, TTL, health check) is kept. All changed records go in one UPSERT batch, so " +
 			"resolvers never see a half-applied shift. Undo restores the previous weights.",
+		Preflight: awsZone,
 		Rules: []steps.Rule{
 			steps.Length("zone", 1, 44),
 			steps.Length("name", 1, 1024),

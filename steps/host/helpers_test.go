@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
@@ -37,7 +38,9 @@ func runCtx(ctx context.Context, t *testing.T, kind string, raw map[string]any, 
 	}
 	p, errs := spec.Bind(raw)
 	if len(errs) > 0 {
-		t.Fatalf("bind %s: %v", kind, errs)
+		// The spec's rules catch bad params before the step runs, as the
+		// engine does: the test sees them as the step's error.
+		return nil, fmt.Errorf("bind %s: %v", kind, errs)
 	}
 	if l == nil {
 		l = &undoLog{}

@@ -62,7 +62,7 @@ func TestHTTPCheck(t *testing.T) {
 					t.Errorf("body has %d bytes", n)
 				}
 			}},
-		{name: "not a url", params: map[string]any{"url": "127.0.0.1:80/health"}, wantErr: `param "url": expected an http or https URL`},
+		{name: "not a url", params: map[string]any{"url": "127.0.0.1:80/health"}, wantErr: `param "url": expected an http:// or https:// URL`},
 		{name: "password never shown", params: map[string]any{"url": "http://user:hunter2@" + closedAddr(t) + "/health"},
 			wantErr: "user:xxxxx@"},
 		{name: "connection refused", params: map[string]any{"url": "http://" + closedAddr(t) + "/health"}, wantErr: "connection refused"},

@@ -88,8 +88,8 @@ func TestIdentity(t *testing.T) {
 		{name: "file missing on one side", raw: with(dirs, "files", []any{"only-left.key"}), wantDiffs: []string{"file only-left.key: missing on the right"}},
 		{name: "file in neither folder", raw: with(dirs, "files", []any{"typo.lic"}), wantErr: "is in neither folder"},
 		{name: "escaping path", raw: with(dirs, "files", []any{"../blue/licence.lic"}), wantErr: "must be relative"},
-		{name: "one port only", raw: map[string]any{"left_port": prodA}, wantErr: "give both"},
-		{name: "nothing to compare", raw: map[string]any{}, wantErr: "nothing to compare"},
+		{name: "one port only", raw: map[string]any{"left_port": prodA}, wantErr: `param "left_port": needs "right_port" too`},
+		{name: "nothing to compare", raw: map[string]any{}, wantErr: `at least one of "left_port" or "files" is required`},
 		{name: "files without folders", raw: map[string]any{"files": []any{"a"}}, wantErr: "needs \"left_dir\""},
 	}
 	for _, tt := range tests {

@@ -26,12 +26,12 @@ func TestLiveColour(t *testing.T) {
 			raw: map[string]any{"switch": "nginx", "upstream_file": upstream}, wantColour: "green", wantPort: 8082},
 		{name: "nginx unknown port", file: "server 127.0.0.1:9999;\n",
 			raw: map[string]any{"switch": "nginx", "upstream_file": upstream}, wantErr: "names port 9999, which is none of blue (port 8081"},
-		{name: "nginx without file", raw: map[string]any{"switch": "nginx"}, wantErr: `"upstream_file" is required`},
+		{name: "nginx without file", raw: map[string]any{"switch": "nginx"}, wantErr: `param "upstream_file": required when "switch" is nginx`},
 		{name: "symlink blue", raw: map[string]any{"switch": "symlink", "link": filepath.Join(root, "current"), "dirs": dirsAny},
 			wantColour: "blue", wantPort: 8081},
 		{name: "symlink elsewhere", raw: map[string]any{"switch": "symlink", "link": filepath.Join(root, "stray"), "dirs": dirsAny},
 			wantErr: "points at " + filepath.Join(root, "elsewhere") + ", which is none of"},
-		{name: "symlink without dirs", raw: map[string]any{"switch": "symlink", "link": filepath.Join(root, "current")}, wantErr: `"dirs" are required`},
+		{name: "symlink without dirs", raw: map[string]any{"switch": "symlink", "link": filepath.Join(root, "current")}, wantErr: `param "dirs": required when "switch" is symlink`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,8 +91,8 @@ func TestPort(t *testing.T) {
 		{name: "probe held", raw: map[string]any{"port": heldPort}, noProc: true, listening: true},
 		{name: "probe free", raw: map[string]any{"port": freePort, "expect": "listening"}, noProc: true, wantErr: "is not listening"},
 		{name: "probe unix", raw: map[string]any{"socket": sock}, noProc: true, listening: true},
-		{name: "neither port nor socket", raw: map[string]any{}, wantErr: "give exactly one"},
-		{name: "port out of range", raw: map[string]any{"port": 70000}, wantErr: "expected 1 to 65535"},
+		{name: "neither port nor socket", raw: map[string]any{}, wantErr: `one of "port" or "socket" is required`},
+		{name: "port out of range", raw: map[string]any{"port": 70000}, wantErr: "expected a number from 1 to 65535, found 70000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

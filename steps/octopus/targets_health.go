@@ -24,6 +24,7 @@ func init() {
 		Doc: "Read-only, so it can be a gate: `until: healthy == total && total > 0`. Disabled targets are " +
 			"counted in `disabled` and left out of every other count, as Octopus leaves them out of deployments. " +
 			"With no selector every target of the space is counted.",
+		Preflight: octopusReady,
 		Rules: []steps.Rule{
 			steps.Matches("server", `^(?i)https?://\S+$`, "an http:// or https:// URL"),
 		},

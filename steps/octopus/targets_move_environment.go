@@ -19,6 +19,7 @@ func init() {
 			"from `Pre-Production` to `Production` (and the old ones the other way in a second step). Other " +
 			"environments a target belongs to are kept. The undo puts every moved target's environments back " +
 			"exactly as they were.",
+		Preflight: octopusTargets,
 		Rules: []steps.Rule{
 			steps.AtLeastOneOf("to", "exact"),
 			steps.Matches("server", `^(?i)https?://\S+$`, "an http:// or https:// URL"),

@@ -20,6 +20,7 @@ func init() {
 			"`web-idle` removed, those tagged `web-blue` the opposite, so that later deployments to `web-live` " +
 			"reach the new colour. A target that already has the roles is not written. The undo puts every " +
 			"changed target's roles back exactly as they were (param `exact`).",
+		Preflight: octopusTargets,
 		Rules: []steps.Rule{
 			steps.AtLeastOneOf("add_roles", "remove_roles", "exact"),
 			steps.Matches("server", `^(?i)https?://\S+$`, "an http:// or https:// URL"),

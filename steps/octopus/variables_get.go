@@ -17,6 +17,7 @@ func init() {
 		Doc: "Useful in `detect:` to learn which colour is live from `BlueGreen.Live`, or as a gate " +
 			"(`until: value == 'green'`). A sensitive variable's value cannot be read through the API: " +
 			"`found` is true, `sensitive` is true and `value` is empty.",
+		Preflight: octopusReady,
 		Rules: []steps.Rule{
 			steps.Length("project", 1, 0),
 			steps.Length("name", 1, 0),

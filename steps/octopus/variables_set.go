@@ -28,6 +28,7 @@ func init() {
 			"reads the set again and retries. The undo restores the previous value, or removes the variable " +
 			"when the step created it. Sensitive variables are not set: their previous value cannot be read " +
 			"back, so the change could not be undone.",
+		Preflight: octopusReady,
 		Rules: []steps.Rule{
 			steps.Length("project", 1, 0),
 			steps.Length("name", 1, 0),

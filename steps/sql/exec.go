@@ -24,6 +24,7 @@ func init() {
 			"which reads the previous state itself.\n\n" +
 			"The DSN is sensitive: errors and logs name the database as " +
 			"`user@host:port/db`, and the statement text is not logged.",
+		Preflight: sqlReady,
 		Rules: []steps.Rule{
 			steps.Length("statement", 1, 0),
 			steps.Requires("undo_args", "undo"),

@@ -25,6 +25,7 @@ func init() {
 			"numbers cast them to `text` in the query.\n\n" +
 			"The DSN is sensitive: errors and logs name the database as " +
 			"`user@host:port/db` and never show the password.",
+		Preflight: sqlReady,
 		Rules: []steps.Rule{
 			steps.Length("query", 1, 0),
 			steps.AtLeast("max_rows", 1),

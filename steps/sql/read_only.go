@@ -31,6 +31,7 @@ func init() {
 			"still run `SET default_transaction_read_only = off`. The DSN's user must own " +
 			"the database (or be a superuser) and, to end sessions of other roles, be a " +
 			"member of `pg_signal_backend`. Needs PostgreSQL 14 or later.",
+		Preflight: sqlReady,
 		Params: []steps.Param{
 			dsnParam,
 			{Name: "read_only", Type: steps.Bool, Required: true,

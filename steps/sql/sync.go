@@ -33,6 +33,7 @@ func init() {
 			"target is the idle copy, which serves no traffic, and the next sync overwrites " +
 			"it; a rollback leaves it holding newer data, which is harmless. On a timeout " +
 			"or cancellation the command's whole process group is killed.",
+		Preflight: sqlReady,
 		Rules: []steps.Rule{
 			steps.Length("command", 1, 0),
 		},
