@@ -873,8 +873,8 @@ func (p *parser) gate(n *yaml.Node, what string, sc, outer *scope, later map[str
 	}
 	if v, ok := f["timeout"]; ok {
 		if d, t, ok := p.durationOrTmpl(v, what+": gate: timeout", outer, later); ok {
-			if t == nil && d <= 0 {
-				p.d.add(pos(v), "%s: gate: timeout: expected a duration above zero, found %q", what, v.Value)
+			if t == nil && d < 0 {
+				p.d.add(pos(v), "%s: gate: timeout: expected a duration of zero (check once) or more, found %q", what, v.Value)
 			}
 			g.Timeout, g.timeoutT = d, t
 		}
