@@ -138,5 +138,6 @@ func attachHTMLReport(a *app) error {
 	if err != nil {
 		return err
 	}
-	return octopus.NewWriter(a.stdout).CreateArtifact(abs, filepath.Base(abs), fi.Size())
+	// The name says what it is among the deployment's artifacts.
+	return octopus.NewWriter(a.service).CreateArtifact(abs, "bluegreen-report-"+filepath.Base(abs), fi.Size())
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -133,4 +134,36 @@ func fmtFloats(f []float64) string {
 		s[i] = strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	return strings.Join(s, " ")
+}
+
+// TestOctopusAttachesHTMLReport: inside Octopus the HTML report is attached
+// to the deployment as an artifact, with the secret masked.
+func TestOctopusAttachesHTMLReport(t *testing.T) {
+	dir := t.TempDir()
+	rb := filepath.Join(dir, "octo.yaml")
+	if err := os.WriteFile(rb, []byte(octoRunbook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BLUEGREEN_REPORT_DIR", dir)
+	var out, errb bytes.Buffer
+	code := Main([]string{"run", rb, "--octopus-output", "--state", filepath.Join(dir, "st"), "--set", "token=" + reportSecret}, nil, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	var html []string
+	for _, m := range mustDecode(t, &out) {
+		if m.Name == "createArtifact" && strings.HasSuffix(m.Attrs["path"], ".html") {
+			html = append(html, m.Attrs["path"])
+			b, err := os.ReadFile(m.Attrs["path"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strconv.Itoa(len(b)) != m.Attrs["length"] || !bytes.Contains(b, []byte("<svg")) || bytes.Contains(b, []byte(reportSecret)) {
+				t.Errorf("artifact %s: length %s for %d bytes; has an svg: %v; holds the secret: %v", m.Attrs["path"], m.Attrs["length"], len(b), bytes.Contains(b, []byte("<svg")), bytes.Contains(b, []byte(reportSecret)))
+			}
+		}
+	}
+	if len(html) != 1 {
+		t.Errorf("HTML report artifacts %q, want one", html)
+	}
 }
