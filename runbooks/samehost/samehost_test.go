@@ -25,6 +25,7 @@ import (
 
 	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/octopus"
 )
 
 // testappBin is the compiled internal/testapp/cmd/testapp, built once.
