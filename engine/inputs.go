@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -29,12 +28,22 @@ func ParseSets(sets []string) (map[string]any, error) {
 
 // ReadInputsFile reads an --inputs YAML (or JSON) file of key: value.
 func ReadInputsFile(path string) (map[string]any, error) {
-	b, err := os.ReadFile(path)
+	b, err := readLimited(path, "inputs file", MaxInputsBytes)
 	if err != nil {
-		return nil, invalid(path, "cannot read inputs file: %v", err)
+		return nil, err
+	}
+	var doc yaml.Node
+	extra, err := decodeOne(b, &doc)
+	if err != nil {
+		return nil, invalid(path, "expected a mapping of input names to values: %v", err)
+	}
+	if extra != nil {
+		e := invalid(path, "%s", secondDocument)
+		e.Diags[0].Pos = *extra
+		return nil, e
 	}
 	var m map[string]any
-	if err := yaml.Unmarshal(b, &m); err != nil {
+	if err := doc.Decode(&m); err != nil && len(doc.Content) > 0 {
 		return nil, invalid(path, "expected a mapping of input names to values: %v", err)
 	}
 	n, _ := steps.Normalize(m).(map[string]any)
@@ -46,7 +55,13 @@ func ReadInputsFile(path string) (map[string]any, error) {
 // sensitive inputs never appear in the errors.
 func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 	out := map[string]any{}
-	var probs []string
+	// Problems with a declared input point at its declaration; an unknown
+	// input has none, so it points at the top of the runbook.
+	type problem struct {
+		at  Pos
+		msg string
+	}
+	var probs []problem
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
 		keys = append(keys, k)
@@ -58,7 +73,7 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 			for _, in := range r.Inputs {
 				names = append(names, in.Name)
 			}
-			probs = append(probs, fmt.Sprintf("unknown input %q%s (declared inputs: %s)", k, hint(k, names), list(names)))
+			probs = append(probs, problem{Pos{1, 1}, fmt.Sprintf("unknown input %q%s (declared inputs: %s)", k, hint(k, names), list(names))})
 		}
 	}
 	for _, in := range r.Inputs {
@@ -68,7 +83,7 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 			case in.Default != nil:
 				out[in.Name] = in.Default
 			case in.Required:
-				probs = append(probs, fmt.Sprintf("missing required input %q (%s): pass it with --set %s=VALUE", in.Name, orType(in), in.Name))
+				probs = append(probs, problem{in.Pos, fmt.Sprintf("missing required input %q (%s): pass it with --set %s=VALUE", in.Name, orType(in), in.Name)})
 			default:
 				out[in.Name] = zero(in.Type)
 			}
@@ -77,24 +92,28 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 		cv, err := steps.Coerce(in.Type, "", v)
 		if err != nil {
 			if in.Sensitive {
-				probs = append(probs, fmt.Sprintf("input %q: expected %s", in.Name, steps.Describe(in.Type)))
+				probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: expected %s", in.Name, steps.Describe(in.Type))})
 			} else {
-				probs = append(probs, fmt.Sprintf("input %q: %v", in.Name, err))
+				probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: %v", in.Name, err)})
 			}
 			continue
 		}
 		if len(in.Enum) > 0 {
 			if s, _ := cv.(string); !contains(in.Enum, s) {
-				probs = append(probs, fmt.Sprintf("input %q: expected one of %s, found %q", in.Name, strings.Join(in.Enum, ", "), s))
+				probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: expected one of %s, found %q", in.Name, strings.Join(in.Enum, ", "), s)})
 				continue
 			}
+		}
+		if msg := in.check(cv); msg != "" {
+			probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: %s", in.Name, msg)})
+			continue
 		}
 		out[in.Name] = cv
 	}
 	if len(probs) > 0 {
 		e := &InvalidError{}
 		for _, p := range probs {
-			e.Diags = append(e.Diags, &Diagnostic{File: r.File, Pos: Pos{1, 1}, Message: p})
+			e.Diags = append(e.Diags, &Diagnostic{File: r.File, Pos: p.at, Message: p.msg})
 		}
 		return nil, e
 	}

@@ -40,6 +40,10 @@ type PlanStep struct {
 type PlanOptions struct {
 	// Live skips detect and assumes this live colour.
 	Live string
+	// Offline lists the preflight's probes without running them, for a
+	// plan made where the systems cannot be reached; values are still
+	// checked.
+	Offline bool
 }
 
 // Plan resolves inputs, colours and the live colour, then every step's
@@ -64,8 +68,10 @@ func (x *Executor) Plan(ctx context.Context, rb *Runbook, raw map[string]any, o 
 				stored = rec.Live
 			}
 		}
-		if err := rc.preflightDetect(ctx); err != nil {
-			return nil, err
+		if !o.Offline {
+			if err := rc.preflightDetect(ctx); err != nil {
+				return nil, err
+			}
 		}
 		if live, err = rc.detect(ctx, stored); err != nil {
 			return nil, fmt.Errorf("detect: %s (pass --live to plan without it)", rc.scrub(err.Error()))
@@ -80,7 +86,7 @@ func (x *Executor) Plan(ctx context.Context, rb *Runbook, raw map[string]any, o 
 	runVals := rc.vals(nil)
 	runVals["live"], runVals["idle"] = rc.colours[live], rc.colours[rb.Other(live)]
 	rc.planList(rb.Steps, "", runVals, true, p)
-	p.Preflight = rc.preflight(ctx)
+	p.Preflight = rc.preflightProbing(ctx, !o.Offline)
 	return p, nil
 }
 

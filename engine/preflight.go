@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -23,6 +24,8 @@ type PreflightCheck struct {
 	Steps []string `json:"steps"`
 	OK    bool     `json:"ok"`
 	Error string   `json:"error,omitempty"`
+	// Skipped is true when the probe was not run (plan --offline).
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // Preflight is what a run checks after detect and before its first
@@ -55,6 +58,8 @@ type probeUse struct {
 
 type preflighter struct {
 	rc       *runCtx
+	offline  bool
+	seen     map[string]bool
 	probes   map[string]*probeUse
 	order    []string
 	deferred []string
@@ -65,22 +70,55 @@ type preflighter struct {
 // and probes the systems they use. Problems come back in the report; it
 // changes nothing.
 func (rc *runCtx) preflight(ctx context.Context) *Preflight {
-	pf := &preflighter{rc: rc, probes: map[string]*probeUse{}}
+	return rc.preflightProbing(ctx, true)
+}
+
+// preflightProbing is preflight; with probe false the probes are listed
+// but not run (a plan made without access to the systems).
+func (rc *runCtx) preflightProbing(ctx context.Context, probe bool) *Preflight {
+	pf := &preflighter{rc: rc, probes: map[string]*probeUse{}, offline: !probe}
 	pf.list(rc.rb.Steps, "", map[string]any{}, true, false)
-	pf.runProbes(ctx)
+	if probe {
+		pf.runProbes(ctx)
+	}
 	rep := &Preflight{Deferred: pf.deferred}
+	// A failed probe is reported once per position: the iterations of a
+	// loop share one, and probes that fail for the same reason at the same
+	// step (credentials, then each resource) are one problem.
+	type group struct {
+		at           Pos
+		paths, whats []string
+		err          string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
 	for _, k := range pf.order {
 		u := pf.probes[k]
-		c := PreflightCheck{What: u.probe.What, Steps: u.paths, OK: u.err == nil}
+		c := PreflightCheck{What: u.probe.What, Steps: u.paths, OK: u.err == nil && probe, Skipped: !probe}
 		if u.err != nil {
 			c.Error = rc.scrub(u.err.Error())
 			for i, path := range u.paths {
-				pf.add(u.pos[i], "step %s: preflight: %s: %s", path, u.probe.What, c.Error)
+				gk := fmt.Sprintf("%d:%d|%s", u.pos[i].Line, u.pos[i].Col, c.Error)
+				g := byKey[gk]
+				if g == nil {
+					g = &group{at: u.pos[i], err: c.Error}
+					byKey[gk] = g
+					groups = append(groups, g)
+				}
+				if !contains(g.paths, path) {
+					g.paths = append(g.paths, path)
+				}
+				if !contains(g.whats, u.probe.What) {
+					g.whats = append(g.whats, u.probe.What)
+				}
 			}
-		} else {
+		} else if probe {
 			rc.probed[k] = true
 		}
 		rep.Checks = append(rep.Checks, c)
+	}
+	for _, g := range groups {
+		pf.add(g.at, "step %s: preflight: %s: %s", strings.Join(g.paths, ", "), strings.Join(g.whats, "; "), g.err)
 	}
 	sort.SliceStable(pf.problems, func(i, j int) bool {
 		a, b := pf.problems[i].Pos, pf.problems[j].Pos
@@ -92,6 +130,15 @@ func (rc *runCtx) preflight(ctx context.Context) *Preflight {
 
 func (pf *preflighter) add(at Pos, format string, args ...any) {
 	msg := pf.rc.scrub(fmt.Sprintf(format, args...))
+	// The iterations of a loop share positions: one problem each.
+	key := fmt.Sprintf("%d:%d|%s", at.Line, at.Col, stepPrefix.ReplaceAllString(msg, ""))
+	if pf.seen == nil {
+		pf.seen = map[string]bool{}
+	}
+	if pf.seen[key] {
+		return
+	}
+	pf.seen[key] = true
 	pf.problems = append(pf.problems, &Diagnostic{File: pf.rc.rb.File, Pos: at, Message: msg})
 }
 
@@ -336,6 +383,9 @@ func checkGateDurations(every, timeout time.Duration) error {
 	}
 	return nil
 }
+
+// stepPrefix is the "step PATH: " a problem starts with.
+var stepPrefix = regexp.MustCompile(`^step [^:]*: `)
 
 // exprReadsSteps reports whether an expression reads step outputs.
 func exprReadsSteps(e *Expr) bool {

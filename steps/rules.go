@@ -407,8 +407,9 @@ func (r Rule) valueProblem(v any) string {
 			return fmt.Sprintf("expected %s, found %s", r.choiceText(), shortDuration(d))
 		}
 	case rulePattern:
+		// An empty string counts as not given (see CheckRules).
 		s, ok := v.(string)
-		if ok && !r.re.MatchString(s) {
+		if ok && s != "" && !r.re.MatchString(s) {
 			return fmt.Sprintf("expected %s, found %q", r.doc, userinfo.ReplaceAllString(s, "${1}xxxxx@"))
 		}
 	}

@@ -32,6 +32,7 @@ type runFlags struct {
 	progress      string
 	output        string
 	live          string
+	offline       bool
 }
 
 func (f *runFlags) addInputs(c *cobra.Command) {
@@ -107,6 +108,13 @@ func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*en
 		return nil, &usageError{fmt.Errorf("--state: %w", err)}
 	}
 	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover, Secrets: a.secrets}
+	key := f.key
+	if key == "" {
+		key = rb.Name
+	}
+	// The recorder comes first so that the report exists when the other
+	// sinks see the run finish (the Octopus sink attaches it).
+	x.Sinks = append(x.Sinks, a.recorder(st, key, rb))
 	switch show, err := a.showProgress(cmd, f); {
 	case err != nil:
 		return nil, err
@@ -185,7 +193,7 @@ snippet. Exit 0 when all are valid, 2 otherwise. Nothing is contacted.`,
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	enumVarP(c.Flags(), &output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	return c
 }
 
@@ -203,7 +211,7 @@ be known before the run. It makes no API call that changes anything.`,
 			if err != nil {
 				return err
 			}
-			p, err := x.Plan(cmd.Context(), rb, raw, engine.PlanOptions{Live: f.live})
+			p, err := x.Plan(cmd.Context(), rb, raw, engine.PlanOptions{Live: f.live, Offline: f.offline})
 			if err != nil {
 				return err
 			}
@@ -224,7 +232,8 @@ be known before the run. It makes no API call that changes anything.`,
 	f.addState(c)
 	c.Flags().StringVar(&f.phase, "phase", "", "plan only this phase")
 	c.Flags().StringVar(&f.live, "live", "", "assume this live colour instead of running detect")
-	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	c.Flags().BoolVar(&f.offline, "offline", false, "list the preflight's probes of AWS, Octopus and databases without running them (values are still checked)")
+	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	return c
 }
 
@@ -277,9 +286,9 @@ func (a *app) runLike(use, short, long string, fn func(x *engine.Executor, cmd *
 	f.addState(c)
 	if phase {
 		c.Flags().StringVar(&f.phase, "phase", "", "run only the steps of this phase (later phases run in later invocations)")
-		c.Flags().StringVar(&f.recover, "recover", "fail", "when the last run did not finish (crash, interrupt, stop): fail, rollback (undo it, then run) or resume (finish it)")
+		enumVarP(c.Flags(), &f.recover, "recover", "", "fail", []string{"fail", "rollback", "resume"}, "when the last run did not finish (crash, interrupt, stop): fail, rollback (undo it, then run) or resume (finish it)")
 	}
-	c.Flags().StringVar(&f.progress, "progress", "auto", "live progress view on stderr instead of per-event log lines: auto (on a terminal), always, never")
+	enumVarP(c.Flags(), &f.progress, "progress", "", "auto", []string{"auto", "always", "never"}, "live progress view on stderr instead of per-event log lines: auto (on a terminal), always, never")
 	c.Flags().BoolVar(&f.octopusOutput, "octopus-output", false, "print Octopus service messages (output variables, warnings, result message); logs go to stdout")
 	return c
 }
@@ -380,6 +389,6 @@ func (a *app) statusCmd() *cobra.Command {
 		},
 	}
 	f.addState(c)
-	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	return c
 }

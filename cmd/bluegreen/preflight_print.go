@@ -20,7 +20,10 @@ func printPreflight(a *app, p *engine.Preflight) {
 	}
 	for _, c := range p.Checks {
 		mark := "ok  "
-		if !c.OK {
+		switch {
+		case c.Skipped:
+			mark = "skip"
+		case !c.OK:
 			mark = "FAIL"
 		}
 		fmt.Fprintf(a.stdout, "  %s %s (steps %s)\n", mark, c.What, strings.Join(c.Steps, ", "))

@@ -32,8 +32,12 @@ type Nginx struct {
 	Prefix string
 	// Conf is the main configuration file (-c).
 	Conf string
-	// UpstreamFile is the include file inside `upstream app { ... }`.
+	// UpstreamFile is the include file inside `upstream app { ... }`, or
+	// at http level with Options.UpstreamBlocks.
 	UpstreamFile string
+	// PreviewFile is the preview map file included at http level
+	// (Options.Preview), or "".
+	PreviewFile string
 	// ErrorLog is nginx's error log.
 	ErrorLog string
 	// Port is the loopback port nginx listens on.
@@ -52,7 +56,18 @@ type Options struct {
 	Upstream string
 	// UpstreamKeepalive keeps idle connections to the upstream servers
 	// (HTTP/1.1 with `keepalive`), as production configurations usually do.
+	// With UpstreamBlocks the file's block holds `keepalive` itself; this
+	// only makes the proxy speak HTTP/1.1 with kept-alive connections.
 	UpstreamKeepalive bool
+	// UpstreamBlocks includes the upstream file at http level, the other
+	// common layout: Upstream then holds whole `upstream NAME { ... }`
+	// blocks, one of them named app, which the proxy sends to.
+	UpstreamBlocks bool
+	// Preview adds the preview route of host.nginx.preview: a file
+	// included at http level (PreviewFile) maps the X-Preview header to an
+	// upstream name in $bluegreen_upstream, and the proxy sends to that
+	// variable. The file starts closed: every request goes to app.
+	Preview bool
 }
 
 // Bin returns the nginx binary, skipping the test when there is none and
@@ -103,17 +118,24 @@ http {
     uwsgi_temp_path {{.Prefix}}/tmp/uwsgi;
     scgi_temp_path {{.Prefix}}/tmp/scgi;
 
+{{- if .Blocks}}
+    include {{.UpstreamFile}};
+{{- else}}
     upstream app {
         include {{.UpstreamFile}};
 {{- if .Keepalive}}
         keepalive 16;
 {{- end}}
     }
+{{- end}}
+{{- if .Preview}}
+    include {{.PreviewFile}};
+{{- end}}
 
     server {
         listen 127.0.0.1:{{.Port}};
         location / {
-            proxy_pass http://app;
+            proxy_pass http://{{if .Preview}}$bluegreen_upstream{{else}}app{{end}};
             proxy_next_upstream error timeout;
 {{- if .Keepalive}}
             proxy_http_version 1.1;
@@ -141,6 +163,13 @@ func Start(t testing.TB, opt Options) *Nginx {
 		done:         make(chan struct{}),
 	}
 	n.URL = "http://127.0.0.1:" + strconv.Itoa(n.Port)
+	if opt.Preview {
+		n.PreviewFile = filepath.Join(prefix, "preview.conf")
+		closed := "# no preview open\nmap $http_x_preview $bluegreen_upstream {\n    default app;\n}\n"
+		if err := os.WriteFile(n.PreviewFile, []byte(closed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, d := range []string{"tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi", "logs"} {
 		if err := os.MkdirAll(filepath.Join(prefix, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -150,6 +179,7 @@ func Start(t testing.TB, opt Options) *Nginx {
 	err := confTmpl.Execute(&conf, map[string]any{
 		"Prefix": prefix, "ErrorLog": n.ErrorLog, "UpstreamFile": n.UpstreamFile,
 		"Port": n.Port, "Root": os.Geteuid() == 0, "Keepalive": opt.UpstreamKeepalive,
+		"Blocks": opt.UpstreamBlocks, "Preview": opt.Preview, "PreviewFile": n.PreviewFile,
 	})
 	if err != nil {
 		t.Fatal(err)

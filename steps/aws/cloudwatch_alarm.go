@@ -26,7 +26,7 @@ func init() {
 		Rules: []steps.Rule{
 			steps.ExactlyOneOf("alarms", "prefix"),
 			steps.Length("alarms", 1, 100),
-			steps.Length("prefix", 1, 255),
+			steps.Length("prefix", 0, 255),
 		},
 		Params: []steps.Param{
 			{Name: "alarms", Type: steps.List, Items: steps.String, Doc: "Names of the alarms (metric or composite). One of `alarms` and `prefix` is required.", Examples: []any{[]any{"web-green-5xx", "web-green-latency"}}},

@@ -36,6 +36,7 @@ func init() {
 			{Name: "total", Type: steps.Int, Doc: "Sum of the weights."},
 		},
 		Credentials: steps.AWSCredentials,
+		Traffic:     "weights",
 		New:         func() steps.Step { return &r53GetWeights{} },
 	})
 }
