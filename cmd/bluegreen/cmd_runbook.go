@@ -333,14 +333,14 @@ func (a *app) statusCmd() *cobra.Command {
 	f := &runFlags{}
 	c := &cobra.Command{
 		Use:   "status RUNBOOK",
-		Short: "Show the live colour, the latest run and the lock holder",
-		Args:  cobra.ExactArgs(1),
+		Short: "Show the live colour read from the world beside the remembered one, the latest run and the lock holder",
+		Long: `status runs the runbook's detect step, which only reads, and shows the live colour
+and traffic split it finds beside the live colour the state remembers, saying when
+they differ (a switch made by hand, a run that did not finish). Pass the runbook's
+inputs as for run (--set, --inputs, --set-file).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := a.load(args[0])
-			if err != nil {
-				return err
-			}
-			x, err := a.executor(cmd, rb, f)
+			rb, raw, x, err := a.prepare(cmd, args[0], f)
 			if err != nil {
 				return err
 			}
@@ -359,12 +359,24 @@ func (a *app) statusCmd() *cobra.Command {
 			if rec == nil {
 				rec = &state.Record{}
 			}
+			ws, err := x.Status(cmd.Context(), rb, raw, rec)
+			if err != nil {
+				return err
+			}
 			if f.output == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"runbook": rb.Name, "live": rec.Live, "run": rec.Run, "lock": holder, "history": rec.History})
+				out := map[string]any{"runbook": rb.Name, "live": ws.Live, "remembered": ws.Remembered, "drift": ws.Drift,
+					"run": rec.Run, "lock": holder, "history": rec.History}
+				if ws.Traffic != nil {
+					out["traffic"] = ws.Traffic
+				}
+				if ws.DetectError != "" {
+					out["detect_error"] = ws.DetectError
+				}
+				return enc.Encode(out)
 			}
-			fmt.Fprintf(a.stdout, "runbook:  %s\nlive:     %s\n", rb.Name, orDash(rec.Live))
+			printWorldStatus(a, rb, ws)
 			if holder != nil {
 				fmt.Fprintf(a.stdout, "lock:     held by %s\n", holder)
 			} else {
@@ -389,6 +401,7 @@ func (a *app) statusCmd() *cobra.Command {
 		},
 	}
 	f.addState(c)
+	f.addInputs(c)
 	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	return c
 }
