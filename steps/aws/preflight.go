@@ -57,7 +57,7 @@ func awsGroup(p steps.Params, known func(string) bool) []steps.Probe {
 		res, err := api.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}},
 			func(o *autoscaling.Options) { o.RetryMaxAttempts = 1 })
 		if err != nil {
-			return failed("autoscaling:DescribeAutoScalingGroups", fmt.Sprintf("group %q", name), err)
+			return failed("autoscaling:DescribeAutoScalingGroups", fmt.Sprintf("group %q in region %s", name, region()), err)
 		}
 		if len(res.AutoScalingGroups) == 0 {
 			return fmt.Errorf("no Auto Scaling group named %q in region %s", name, region())
@@ -87,13 +87,13 @@ func awsForward(p steps.Params, known func(string) bool) []steps.Probe {
 		if rule != "" {
 			res, err := api.DescribeRules(ctx, &elbv2.DescribeRulesInput{RuleArns: []string{rule}}, opt)
 			if err != nil {
-				return failed("elasticloadbalancing:DescribeRules", what+" "+arn, err)
+				return failed("elasticloadbalancing:DescribeRules", what+" "+arn+" in region "+region(), err)
 			}
 			n = len(res.Rules)
 		} else {
 			res, err := api.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{listener}}, opt)
 			if err != nil {
-				return failed("elasticloadbalancing:DescribeListeners", what+" "+arn, err)
+				return failed("elasticloadbalancing:DescribeListeners", what+" "+arn+" in region "+region(), err)
 			}
 			n = len(res.Listeners)
 		}
@@ -119,7 +119,7 @@ func awsTargetGroup(p steps.Params, known func(string) bool) []steps.Probe {
 		_, err = api.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: awssdk.String(arn)},
 			func(o *elbv2.Options) { o.RetryMaxAttempts = 1 })
 		if err != nil {
-			return failed("elasticloadbalancing:DescribeTargetHealth", "target group "+arn, err)
+			return failed("elasticloadbalancing:DescribeTargetHealth", "target group "+arn+" in region "+region(), err)
 		}
 		return nil
 	}})

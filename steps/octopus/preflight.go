@@ -85,7 +85,17 @@ func octopusTargets(p steps.Params, known func(string) bool) []steps.Probe {
 		}
 	}
 	key, _ := connKey(p)
-	sel := fmt.Sprintf("role %q, environment %q, targets %v", p.String("role"), p.String("environment"), p.Strings("targets"))
+	var parts []string
+	if r := p.String("role"); r != "" {
+		parts = append(parts, fmt.Sprintf("role %q", r))
+	}
+	if e := p.String("environment"); e != "" {
+		parts = append(parts, fmt.Sprintf("environment %q", e))
+	}
+	if ts := p.Strings("targets"); len(ts) > 0 {
+		parts = append(parts, fmt.Sprintf("targets %q", ts))
+	}
+	sel := strings.Join(parts, ", ")
 	return append(out, steps.Probe{Key: key + "|select|" + sel, What: "an Octopus deployment target matches " + sel, Run: func(ctx context.Context) error {
 		c, err := connect(ctx, p)
 		if err != nil {
