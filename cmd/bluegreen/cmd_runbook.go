@@ -107,6 +107,13 @@ func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*en
 		return nil, &usageError{fmt.Errorf("--state: %w", err)}
 	}
 	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover, Secrets: a.secrets}
+	key := f.key
+	if key == "" {
+		key = rb.Name
+	}
+	// The recorder comes first so that the report exists when the other
+	// sinks see the run finish (the Octopus sink attaches it).
+	x.Sinks = append(x.Sinks, a.recorder(st, key, rb))
 	switch show, err := a.showProgress(cmd, f); {
 	case err != nil:
 		return nil, err

@@ -34,6 +34,8 @@ type app struct {
 	signal    atomic.Int32
 	// secrets masks sensitive values in everything the logger writes.
 	secrets *engine.SecretWriter
+	// reportPath is the HTML report the last finished run wrote.
+	reportPath string
 }
 
 // Main runs the CLI and returns the exit code; main() only calls os.Exit.
@@ -108,7 +110,7 @@ Exit codes: 0 success, 1 run failed (rolled back or stopped), 2 invalid input,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		a.validateCmd(), a.planCmd(), a.runCmd(), a.resumeCmd(), a.rollbackCmd(), a.statusCmd(),
-		a.stepsCmd(), a.stepCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd(),
+		a.stepsCmd(), a.stepCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd(), a.reportCmd(),
 		newTemplatesCmd(), newOctopusCmd(),
 	)
 	for _, extra := range extraCommands {
