@@ -23,6 +23,7 @@ var contractRoots = []string{
 	"ActionTemplateResource", "ActionTemplateUsageResource", "ActionUpdateResultResource",
 	"VariableSetResource", "DeploymentTargetResource", "ProjectResource", "EnvironmentResource",
 	"SpaceResource", "FeedResource", "PackageFromBuiltInFeedResource", "RootResource", "SpaceRootResource",
+	"DeploymentProcessResource",
 }
 
 // schema is the subset of a Swagger 2.0 schema object the contract uses.

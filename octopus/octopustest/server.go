@@ -56,6 +56,8 @@ type Server struct {
 	data   map[string]*spaceData
 	faults []*Fault
 	log    []Request
+	// processes holds deployment processes by id (processes.go).
+	processes map[string]obj
 }
 
 type spaceData struct {
@@ -645,6 +647,8 @@ func (s *Server) routeSpace(r *http.Request, spaceID string, d *spaceData, kind 
 		}
 	case "actiontemplates":
 		return s.routeTemplates(r, spaceID, d, rest)
+	case "deploymentprocesses":
+		return s.routeProcesses(r, spaceID, rest)
 	case "packages":
 		switch {
 		case post && len(rest) == 1 && rest[0] == "raw":
