@@ -56,11 +56,11 @@ func ReadInputsFile(path string) (map[string]any, error) {
 // sensitive inputs never appear in the errors.
 func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 	out := map[string]any{}
-	// Each problem points at the input's declaration when there is one
-	// (a missing or mistyped input), at no line otherwise (an unknown
-	// input exists only on the command line).
+	// Problems with a declared input point at its declaration; an unknown
+	// input exists only on the command line, so it has no line (a made-up
+	// one would send the reader to the wrong place).
 	type problem struct {
-		pos Pos
+		at  Pos
 		msg string
 	}
 	var probs []problem
@@ -106,6 +106,10 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 				continue
 			}
 		}
+		if msg := in.check(cv); msg != "" {
+			probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: %s", in.Name, msg)})
+			continue
+		}
 		out[in.Name] = cv
 	}
 	if len(probs) > 0 {
@@ -115,7 +119,7 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 		d := newDiags(r.File, src)
 		e := &InvalidError{}
 		for _, p := range probs {
-			e.Diags = append(e.Diags, &Diagnostic{File: r.File, Pos: p.pos, Message: p.msg, Snippet: d.snippet(p.pos)})
+			e.Diags = append(e.Diags, &Diagnostic{File: r.File, Pos: p.at, Message: p.msg, Snippet: d.snippet(p.at)})
 		}
 		return nil, e
 	}

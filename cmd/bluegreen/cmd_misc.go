@@ -43,7 +43,7 @@ func (a *app) versionCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	enumVarP(c.Flags(), &output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	_ = c.RegisterFlagCompletionFunc("output", fixedValues("text", "json"))
 	return c
 }

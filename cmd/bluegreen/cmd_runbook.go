@@ -197,7 +197,7 @@ snippet. Exit 0 when all are valid, 2 otherwise. Nothing is contacted.`,
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	enumVarP(c.Flags(), &output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	_ = c.RegisterFlagCompletionFunc("output", fixedValues("text", "json"))
 	c.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
@@ -236,7 +236,7 @@ be known before the run. It makes no API call that changes anything.`,
 	f.addState(c)
 	c.Flags().StringVar(&f.phase, "phase", "", "plan only this phase")
 	c.Flags().StringVar(&f.live, "live", "", "assume this live colour instead of running detect")
-	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	registerRunCompletions(c)
 	return c
 }
@@ -296,14 +296,14 @@ func (a *app) runLike(use, short, long string, fn func(x *engine.Executor, cmd *
 			return err
 		},
 	}
-	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, or json (one result object on stdout; logs stay on stderr)")
+	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text, or json (one result object on stdout; logs stay on stderr)")
 	f.addInputs(c)
 	f.addState(c)
 	if phase {
 		c.Flags().StringVar(&f.phase, "phase", "", "run only the steps of this phase (later phases run in later invocations)")
-		c.Flags().StringVar(&f.recover, "recover", "fail", "when the last run did not finish (crash, interrupt, stop): fail, rollback (undo it, then run) or resume (finish it)")
+		enumVarP(c.Flags(), &f.recover, "recover", "", "fail", []string{"fail", "rollback", "resume"}, "when the last run did not finish (crash, interrupt, stop): fail, rollback (undo it, then run) or resume (finish it)")
 	}
-	c.Flags().StringVar(&f.progress, "progress", "auto", "live progress view on stderr instead of per-event log lines: auto (on a terminal), always, never")
+	enumVarP(c.Flags(), &f.progress, "progress", "", "auto", []string{"auto", "always", "never"}, "live progress view on stderr instead of per-event log lines: auto (on a terminal), always, never")
 	c.Flags().BoolVar(&f.octopusOutput, "octopus-output", false, "print Octopus service messages (output variables, warnings, result message); logs go to stdout")
 	registerRunCompletions(c)
 	return c
@@ -407,7 +407,7 @@ func (a *app) statusCmd() *cobra.Command {
 		},
 	}
 	f.addState(c)
-	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	registerRunCompletions(c)
 	return c
 }
