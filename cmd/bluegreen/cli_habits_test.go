@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 // stopRunbook makes two changes and fails when asked, keeping its journal
@@ -197,15 +199,28 @@ func complete(t *testing.T, args ...string) []string {
 	return vals
 }
 
+func kindsWithPrefix(p string) string {
+	var out []string
+	for _, k := range steps.Default.Kinds() {
+		if strings.HasPrefix(k, p) {
+			out = append(out, k)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 func TestCompletion(t *testing.T) {
+	if got := kindsWithPrefix("aws.e"); !strings.Contains(got, "aws.elbv2.set-weights") || strings.Contains(got, "route53") {
+		t.Fatalf("kinds starting aws.e: %s", got)
+	}
 	dir := t.TempDir()
 	stop := writeRunbook(t, dir, "stop.yaml", stopRunbook)
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"steps", "aws.e"}, "aws.elbv2.get-weights aws.elbv2.set-weights aws.elbv2.target-health"},
-		{[]string{"step", "run", "host.sym"}, "host.symlink.read host.symlink.switch"},
+		{[]string{"steps", "aws.e"}, kindsWithPrefix("aws.e")},
+		{[]string{"step", "run", "host.sym"}, kindsWithPrefix("host.sym")},
 		{[]string{"run", stop, "--set", ""}, "fail= mode="},
 		{[]string{"plan", stop, "--set", "mo"}, "fail= mode="},
 		{[]string{"run", stop, "--set", "mode="}, "mode=fast mode=slow"},

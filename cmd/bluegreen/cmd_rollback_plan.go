@@ -33,7 +33,7 @@ func addRollbackPlan(a *app, c *cobra.Command) {
 		if !plan {
 			return run(cmd, args)
 		}
-		output, _ := cmd.Flags().GetString("output")
+		output := cmd.Flags().Lookup("output").Value.String()
 		if err := checkOutput(output, false); err != nil {
 			return err
 		}
