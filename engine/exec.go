@@ -830,7 +830,7 @@ func (rc *runCtx) journal(st *Step, path string, u steps.Undo) error {
 			params[k] = rc.scrubValue(v)
 		}
 	}
-	e := state.Entry{Seq: len(rc.run.Journal) + 1, Step: path, Kind: st.Uses, Undo: steps.Undo{Kind: u.Kind, Params: params, Note: rc.scrub(u.Note)}, State: state.EntryPending, At: time.Now().UTC()}
+	e := state.Entry{Seq: len(rc.run.Journal) + 1, Step: path, Kind: st.Uses, Undo: steps.Undo{Kind: u.Kind, Params: params, Note: rc.scrub(u.Note), RestoresCapacity: u.RestoresCapacity, Settle: u.Settle}, State: state.EntryPending, At: time.Now().UTC()}
 	rc.run.Journal = append(rc.run.Journal, e)
 	if err := rc.save(); err != nil {
 		rc.run.Journal = rc.run.Journal[:len(rc.run.Journal)-1]
@@ -842,7 +842,8 @@ func (rc *runCtx) journal(st *Step, path string, u steps.Undo) error {
 
 // rollback runs every undo not yet applied, newest first. It goes on past a
 // failed undo (each restores something independent) and reports all
-// failures at the end.
+// failures at the end, except after an undo whose step marked its failure
+// with steps.Halt: then it stops at once (see rollbackHalted).
 func (rc *runCtx) rollback(ctx context.Context) error {
 	var failed []string
 	attempts := rc.x.UndoAttempts
@@ -853,10 +854,14 @@ func (rc *runCtx) rollback(ctx context.Context) error {
 	if backoff <= 0 {
 		backoff = time.Second
 	}
+	var pace rollbackPace
 	for i := len(rc.run.Journal) - 1; i >= 0; i-- {
 		e := &rc.run.Journal[i]
 		if e.State == state.EntryUndone {
 			continue
+		}
+		if err := pace.before(ctx, rc, e); err != nil {
+			return err
 		}
 		err := rc.applyUndo(ctx, e, attempts, backoff)
 		ev := &UndoApplied{Seq: e.Seq, Path: e.Step, Undo: e.Undo}
@@ -866,11 +871,15 @@ func (rc *runCtx) rollback(ctx context.Context) error {
 			failed = append(failed, fmt.Sprintf("undo %d (%s): %s", e.Seq, e.Undo.Kind, e.Error))
 		} else {
 			e.State, e.Error = state.EntryUndone, ""
+			pace.applied(e)
 		}
 		if serr := rc.save(); serr != nil {
 			return serr
 		}
 		rc.x.emit(rc, ev)
+		if err != nil && steps.IsHalt(err) {
+			return rc.rollbackHalted(e, i, err)
+		}
 	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "; "))
@@ -918,6 +927,9 @@ func (rc *runCtx) applyUndo(ctx context.Context, e *state.Entry, attempts int, b
 		if err == nil {
 			rc.emitTraffic(e.Step, spec, out, TrafficUndo)
 			return nil
+		}
+		if steps.IsHalt(err) {
+			return err
 		}
 	}
 	return err
