@@ -27,7 +27,7 @@ func probeRegistry(w *world, p *probes) *steps.Registry {
 	r := testRegistry(w)
 	r.Register(steps.Spec{
 		Kind: "test.notify", Title: "Notify", Summary: "Tells a service.", Mutates: true,
-		Params: []steps.Param{{Name: "service", Type: steps.String, Doc: "Service.", Required: true}, {Name: "note", Type: steps.String, Doc: "Note."}},
+		Params:  []steps.Param{{Name: "service", Type: steps.String, Doc: "Service.", Required: true}, {Name: "note", Type: steps.String, Doc: "Note."}},
 		Outputs: []steps.Output{{Name: "sent", Type: steps.Bool, Doc: "Sent."}},
 		Preflight: func(prm steps.Params, known func(string) bool) []steps.Probe {
 			if !known("service") {

@@ -110,7 +110,7 @@ func (c *contract) walk(s *schema, v any, path string, errs *[]string) {
 		}
 		if name == "EndpointResource" {
 			cp := *d
-			cp.AdditionalProperties = &schema{}
+			cp.AdditionalProperties = &schema{Type: "any"}
 			d = &cp
 		}
 		c.walk(d, v, path, errs)

@@ -13,7 +13,7 @@ import (
 func TestSpecs(t *testing.T) {
 	want := []string{
 		"aws.asg.describe", "aws.asg.scale", "aws.asg.set-image",
-		"aws.cloudwatch.alarm", "aws.cloudwatch.metric",
+		"aws.cloudwatch.alarm", "aws.cloudwatch.compare", "aws.cloudwatch.metric",
 		"aws.elbv2.get-weights", "aws.elbv2.preview", "aws.elbv2.set-weights", "aws.elbv2.target-health",
 		"aws.route53.get-record", "aws.route53.get-weights", "aws.route53.health-check",
 		"aws.route53.set-records", "aws.route53.set-weights",
