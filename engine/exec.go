@@ -400,7 +400,14 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 	if err := rc.save(); err != nil {
 		return nil, err
 	}
-	x.emit(rc, &RunFinished{Status: run.Status, Live: rec.Live, Error: run.Error, Duration: time.Since(start)})
+	// A rollback that undid everything finished well: the run's own
+	// failure (an interrupt, a failed gate) stays in its record but is not
+	// this rollback's error.
+	finErr := ""
+	if rbErr != nil {
+		finErr = run.Error
+	}
+	x.emit(rc, &RunFinished{Status: run.Status, Live: rec.Live, Error: finErr, Duration: time.Since(start)})
 	res := &Result{RunID: run.ID, Status: run.Status, Live: rec.Live, Idle: rb.Other(rec.Live)}
 	if rbErr != nil {
 		return res, &RunFailedError{RunID: run.ID, Step: "rollback", Cause: rbErr, RollbackErr: rbErr, msg: "rollback incomplete: " + run.Error}
