@@ -1,6 +1,7 @@
 package envswap
 
 import (
+	"github.com/bluegreen-deploy/bluegreen/octopus/octopustest"
 	"slices"
 	"testing"
 )
@@ -73,7 +74,10 @@ func TestPipelinePromoteFailureRollsBackPrepare(t *testing.T) {
 	w.assertWritable("green", true) // prepare lifted the freeze to sync into it
 
 	w.phase = "promote"
-	_, err := w.run(w.with("octopus_project", "NoSuchProject"))
+	// The last write fails once (an unknown project would be caught by
+	// preflight before promote changed anything).
+	w.oct.Inject(octopustest.Fault{Method: "PUT", Path: "/variables/", Status: 500, Times: 1})
+	_, err := w.run(w.with())
 	w.phase = ""
 	assertRolledBack(t, err, "live_variable")
 	w.assertDNS("blue")

@@ -21,11 +21,17 @@ import (
 // steps' own: a step connects afresh when it runs, so that whatever the
 // server says then (an error page, a changed space) is what the step
 // reports, while the probes of one run share one connection.
-var probeClients sync.Map // connKey → *octopus.Client
+var (
+	probeClients sync.Map // connKey → *octopus.Client
+	probeMu      sync.Mutex
+)
 
 // probeConnect is connect for probes.
 func probeConnect(ctx context.Context, p steps.Params) (*octopus.Client, error) {
 	key, _ := connKey(p)
+	// Probes run in parallel; one connects, the others wait for it.
+	probeMu.Lock()
+	defer probeMu.Unlock()
 	if c, ok := probeClients.Load(key); ok {
 		return c.(*octopus.Client), nil
 	}
