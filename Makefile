@@ -26,8 +26,10 @@ export PATH := $(HOME)/.pyenv/shims:$(PATH)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-build: ## build bin/bluegreen
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bluegreen
+# Every binary is static (CGO off): it runs on any Linux, Alpine and old
+# glibc workers included. TestMakeBuildIsStatic checks it.
+build: ## build bin/bluegreen (static)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bluegreen
 
 test: ## run every test, integration tests included (they start moto, nginx and PostgreSQL themselves)
 	$(GO) test ./... -count=1 -timeout 45m
