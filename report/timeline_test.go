@@ -16,7 +16,10 @@ func syntheticTimeline(tb testing.TB, polls int) *Timeline {
 	tb.Helper()
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	at := t0
-	tick := func() engine.Base { at = at.Add(time.Second); return engine.Base{Time: at, RunID: "20260101T120000Z-0a1b2c3d"} }
+	tick := func() engine.Base {
+		at = at.Add(time.Second)
+		return engine.Base{Time: at, RunID: "20260101T120000Z-0a1b2c3d"}
+	}
 	tl := &Timeline{Version: Version, RunID: "20260101T120000Z-0a1b2c3d", Runbook: "synthetic", Colours: []string{"blue", "green"}}
 	add := func(e engine.Event) {
 		if err := tl.Add(e); err != nil {
