@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/newclient"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/uritemplates"
@@ -63,18 +64,48 @@ func (t *scrubTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// ctxTransport gives every request without a context of its own (the go
-// client's) the bound context.
+// ctxTransport makes every request end with the bound context too. The
+// request already has a context of its own (http.Client gives it one for
+// its Timeout), so the two are merged: the request carries the bound
+// context's deadline when that is sooner, and is cancelled when the bound
+// context ends (an interrupt).
 type ctxTransport struct {
 	base http.RoundTripper
 	ctx  context.Context
 }
 
 func (t *ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Context().Done() == nil {
-		req = req.WithContext(t.ctx)
+	ctx := req.Context()
+	var cancelDeadline context.CancelFunc = func() {}
+	if d, ok := t.ctx.Deadline(); ok {
+		if rd, has := ctx.Deadline(); !has || d.Before(rd) {
+			ctx, cancelDeadline = context.WithDeadline(ctx, d)
+		}
 	}
-	return t.base.RoundTrip(req)
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(t.ctx, func() { cancel(context.Cause(t.ctx)) })
+	done := func() { stop(); cancel(nil); cancelDeadline() }
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		done()
+		return nil, err
+	}
+	resp.Body = &closeHook{ReadCloser: resp.Body, fn: done}
+	return resp, nil
+}
+
+// closeHook runs fn once the body is closed: the merged context must live
+// until the body is read.
+type closeHook struct {
+	io.ReadCloser
+	fn   func()
+	once sync.Once
+}
+
+func (c *closeHook) Close() error {
+	err := c.ReadCloser.Close()
+	c.once.Do(c.fn)
+	return err
 }
 
 // boundAPI is the go client bound to a context: the same session (base
