@@ -32,15 +32,17 @@ func probeConnect(ctx context.Context, p steps.Params) (*octopus.Client, error) 
 	// Probes run in parallel; one connects, the others wait for it.
 	probeMu.Lock()
 	defer probeMu.Unlock()
+	// A client is bound to the context it connected with: each probe
+	// binds the shared one to its own.
 	if c, ok := probeClients.Load(key); ok {
-		return c.(*octopus.Client), nil
+		return c.(*octopus.Client).WithContext(ctx), nil
 	}
 	c, err := octopus.Connect(ctx, octopus.ConfigFromEnv().Override(p.String("server"), p.String("api_key"), p.String("space")))
 	if err != nil {
 		return nil, err
 	}
 	probeClients.Store(key, c)
-	return c, nil
+	return c.WithContext(ctx), nil
 }
 
 // connKey identifies a connection without holding the API key.
