@@ -133,6 +133,12 @@ func bindAPI(api newclient.Client, ctx context.Context) newclient.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	// The client's transport is already bound to the context it connected
+	// with; binding on top of it would leave that context in charge, and a
+	// cached client would fail once its first caller's context ended.
+	if ct, ok := base.(*ctxTransport); ok {
+		base = ct.base
+	}
 	hc.Transport = &ctxTransport{base: base, ctx: ctx}
 	session := *s
 	session.HttpClient = &hc
