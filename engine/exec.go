@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -108,7 +107,7 @@ type runCtx struct {
 	colours map[string]any
 	outputs map[string]any
 	done    map[string]bool
-	secrets map[string]string
+	secrets *secretSet
 	phase   string
 	ctx     context.Context
 	// detected holds what detect's step returned, for the traffic the run
@@ -401,7 +400,14 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 	if err := rc.save(); err != nil {
 		return nil, err
 	}
-	x.emit(rc, &RunFinished{Status: run.Status, Live: rec.Live, Error: run.Error, Duration: time.Since(start)})
+	// A rollback that undid everything finished well: the run's own
+	// failure (an interrupt, a failed gate) stays in its record but is not
+	// this rollback's error.
+	finErr := ""
+	if rbErr != nil {
+		finErr = run.Error
+	}
+	x.emit(rc, &RunFinished{Status: run.Status, Live: rec.Live, Error: finErr, Duration: time.Since(start)})
 	res := &Result{RunID: run.ID, Status: run.Status, Live: rec.Live, Idle: rb.Other(rec.Live)}
 	if rbErr != nil {
 		return res, &RunFailedError{RunID: run.ID, Step: "rollback", Cause: rbErr, RollbackErr: rbErr, msg: "rollback incomplete: " + run.Error}
@@ -412,12 +418,7 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 // newRunCtx builds a run's context and, before anything can log, hands
 // the run's sensitive input values to the executor's secret sink.
 func (x *Executor) newRunCtx(ctx context.Context, rb *Runbook, rec *state.Record, run *state.Run, inputs map[string]any, phase string) *runCtx {
-	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secrets(inputs), phase: phase, ctx: ctx}
-	if x.Secrets != nil {
-		for _, v := range rc.secrets {
-			x.Secrets.Add(v)
-		}
-	}
+	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secretSet(inputs, x.Secrets), phase: phase, ctx: ctx}
 	return rc
 }
 
@@ -546,6 +547,7 @@ func (rc *runCtx) evalColours() error {
 			if err != nil {
 				return fmt.Errorf("colour %s: %s: %w", c.Name, a.Name, err)
 			}
+			rc.noteSecrets(a.Value, v)
 			m[a.Name] = val
 		}
 		rc.colours[c.Name] = m
@@ -568,6 +570,7 @@ func (rc *runCtx) detect(ctx context.Context, stored string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	rc.noteSecrets(d.Step.With, vals)
 	params, perrs := d.Step.Spec.Bind(asMap(raw))
 	if len(perrs) > 0 {
 		return "", bindError(d.Step.Uses, perrs)
@@ -667,6 +670,7 @@ func (rc *runCtx) list(ctx context.Context, list []*Step, prefix string, locals 
 			if err != nil {
 				return &stepError{path, fmt.Errorf("foreach: %w", err)}
 			}
+			rc.noteSecrets(st.Foreach, vals)
 			items, ok := v.([]any)
 			if !ok && v != nil {
 				return &stepError{path, fmt.Errorf("foreach: expected a list, found %s", steps.TypeOf(v))}
@@ -706,6 +710,7 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 	if err != nil {
 		return rc.fail(st, path, fmt.Errorf("with: %w", err))
 	}
+	rc.noteSecrets(st.With, vals)
 	params, perrs := st.Spec.Bind(asMap(raw))
 	if len(perrs) > 0 {
 		return rc.fail(st, path, bindError(st.Uses, perrs))
@@ -791,8 +796,6 @@ func (rc *runCtx) fail(st *Step, path string, err error) error {
 	return &stepError{path, err}
 }
 
-var secretRef = regexp.MustCompile(`^\$\{\{ inputs\.([a-z_][a-z0-9_]*) \}\}$`)
-
 // journal records an undo durably before the step changes anything. Values
 // of sensitive inputs are stored as references (${{ inputs.NAME }}) and
 // resolved again at rollback time, so no secret is written to the journal.
@@ -802,26 +805,15 @@ func (rc *runCtx) journal(st *Step, path string, u steps.Undo) error {
 		return fmt.Errorf("undo names unknown step kind %q", u.Kind)
 	}
 	params := map[string]any{}
+	secrets := rc.secrets.all()
 	for k, v := range u.Params {
-		s, isStr := v.(string)
-		ref := ""
-		if isStr {
-			for name, secret := range rc.secrets {
-				if s == secret {
-					ref = "${{ inputs." + name + " }}"
-				}
-			}
-		}
-		switch {
-		case ref != "":
-			params[k] = ref
-		case spec.Param(k) != nil && spec.Param(k).Sensitive:
+		jv, found := journalValue(v, secrets)
+		if p := spec.Param(k); p != nil && p.Sensitive && !found {
 			// A secret that did not come from an input cannot be stored;
 			// rollback will ask for it.
-			params[k] = steps.Redaction
-		default:
-			params[k] = rc.scrubValue(v)
+			jv = steps.Redaction
 		}
+		params[k] = jv
 	}
 	e := state.Entry{Seq: len(rc.run.Journal) + 1, Step: path, Kind: st.Uses, Undo: steps.Undo{Kind: u.Kind, Params: params, Note: rc.scrub(u.Note), RestoresCapacity: u.RestoresCapacity, Settle: u.Settle}, State: state.EntryPending, At: time.Now().UTC()}
 	rc.run.Journal = append(rc.run.Journal, e)
@@ -887,20 +879,16 @@ func (rc *runCtx) applyUndo(ctx context.Context, e *state.Entry, attempts int, b
 	}
 	raw := map[string]any{}
 	for k, v := range e.Undo.Params {
-		if s, ok := v.(string); ok {
-			if m := secretRef.FindStringSubmatch(s); m != nil {
-				val, ok := rc.inputs[m[1]]
-				if !ok || steps.FormatValue(val) == "" {
-					return fmt.Errorf("param %q needs the sensitive input %q: pass it with --set %s=...", k, m[1], m[1])
-				}
-				v = val
-			} else if s == steps.Redaction {
-				if p := spec.Param(k); p != nil && p.Sensitive {
-					return fmt.Errorf("param %q is sensitive and was not journaled; undo it by hand", k)
-				}
+		if s, ok := v.(string); ok && s == steps.Redaction {
+			if p := spec.Param(k); p != nil && p.Sensitive {
+				return fmt.Errorf("param %q is sensitive and was not journaled; undo it by hand", k)
 			}
 		}
-		raw[k] = v
+		rv, err := rc.resolveJournaled(v)
+		if err != nil {
+			return fmt.Errorf("param %q %w", k, err)
+		}
+		raw[k] = rv
 	}
 	params, perrs := spec.Bind(raw)
 	if len(perrs) > 0 {
@@ -1090,36 +1078,16 @@ func formatVals(m map[string]any) string {
 }
 
 // scrub removes sensitive input values from text.
-func (rc *runCtx) scrub(s string) string {
-	for _, secret := range rc.secrets {
-		s = strings.ReplaceAll(s, secret, steps.Redaction)
-	}
-	return s
-}
+// (secrets.go: every secret, whatever its length; credentials too).
+func (rc *runCtx) scrub(s string) string { return maskText(s, rc.secrets.all()) }
 
-func (rc *runCtx) scrubValue(v any) any {
-	if len(rc.secrets) == 0 {
-		return v
-	}
-	switch x := v.(type) {
-	case string:
-		return rc.scrub(x)
-	case map[string]any:
-		return rc.scrubMap(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = rc.scrubValue(e)
-		}
-		return out
-	}
-	return v
-}
+func (rc *runCtx) scrubValue(v any) any { return maskValue(v, rc.secrets.all()) }
 
 func (rc *runCtx) scrubMap(m map[string]any) map[string]any {
+	secrets := rc.secrets.all()
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		out[k] = rc.scrubValue(v)
+		out[k] = maskValue(v, secrets)
 	}
 	return out
 }

@@ -107,6 +107,8 @@ Exit codes: 0 success, 1 run failed (rolled back or stopped), 2 invalid input,
 	}
 	enumVarP(root.PersistentFlags(), &a.logLevel, "log-level", "", "info", []string{"debug", "info", "warn", "error"}, "log level: debug, info, warn, error")
 	enumVarP(root.PersistentFlags(), &a.logFormat, "log-format", "", "auto", []string{"auto", "console", "json"}, "log format: auto (console on a terminal, JSON otherwise), console, json")
+	_ = root.RegisterFlagCompletionFunc("log-format", fixedValues("auto", "console", "json"))
+	_ = root.RegisterFlagCompletionFunc("log-level", fixedValues("debug", "info", "warn", "error"))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		a.validateCmd(), a.planCmd(), a.runCmd(), a.resumeCmd(), a.rollbackCmd(), a.statusCmd(),

@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,6 +101,10 @@ type Fault struct {
 	// Delay is waited before the request is served (or failed); the wait
 	// ends early when the client gives up.
 	Delay time.Duration
+	// EchoHeaders makes the failure an HTML page that echoes the request's
+	// headers, API key included, as some proxies and debug error pages
+	// do: the client must not carry the key on into its errors.
+	EchoHeaders bool
 	// Times is how many requests the fault hits; 0 means every request.
 	Times int
 	// Do, when set, runs before the request is served, outside the
@@ -314,6 +319,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) int {
 			case <-r.Context().Done():
 				return 0
 			}
+		}
+		if f.Status != 0 && f.EchoHeaders {
+			return writeEcho(w, r, f.Status)
 		}
 		if f.Status != 0 {
 			return writeError(w, &apiError{status: f.Status, msg: fmt.Sprintf("injected failure (%d)", f.Status)})
@@ -931,4 +939,23 @@ func normalizeNumbers(v any) any {
 		return int(x)
 	}
 	return v
+}
+
+// writeEcho writes an HTML error page listing the request's headers.
+func writeEcho(w http.ResponseWriter, r *http.Request, status int) int {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<html><body><h1>%d Internal Server Error</h1><pre>%s %s\n", status, r.Method, r.URL.Path)
+	keys := make([]string, 0, len(r.Header))
+	for k := range r.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(r.Header[k], ", "))
+	}
+	b.WriteString("</pre></body></html>")
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, b.String())
+	return status
 }

@@ -133,7 +133,17 @@ func run(ctx context.Context, runbook, bin, logLevel string, rollback bool, timi
 		}
 	}
 	banner("status")
-	return command(ctx, env, bin, "status", runbook, "--state", filepath.Join(tmp, "state"))
+	if err := command(ctx, env, bin, "status", runbook, "--state", filepath.Join(tmp, "state")); err != nil {
+		return err
+	}
+	if dir := os.Getenv("BLUEGREEN_REPORT_DIR"); dir != "" {
+		banner("run reports (open them in a browser)")
+		reports, _ := filepath.Glob(filepath.Join(dir, "*.html"))
+		for _, r := range reports {
+			fmt.Println(r)
+		}
+	}
+	return nil
 }
 
 func printState(ctx context.Context, topo *awstest.Topology) error {
