@@ -34,6 +34,8 @@ type pipeline struct {
 	skip map[string]bool
 	stop chan struct{}
 	done chan struct{}
+	// recover is the phases' --recover.
+	recover string
 }
 
 func newPipeline(t *testing.T, book string, o awstest.Options) *pipeline {
@@ -103,7 +105,7 @@ func (p *pipeline) phase(name string, over map[string]string) (*engine.Result, e
 	for k, v := range over {
 		in[k] = v
 	}
-	x := &engine.Executor{Registry: steps.Default, Store: p.store, Sinks: []engine.Sink{p.sink}, Phase: name}
+	x := &engine.Executor{Registry: steps.Default, Store: p.store, Sinks: []engine.Sink{p.sink}, Phase: name, Recover: p.recover}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	return x.Run(ctx, rb, p.inputs(in))
@@ -268,4 +270,36 @@ func TestPipelineRegistrationTimeoutNamesInstances(t *testing.T) {
 		t.Fatalf("prepare: %v, want a timeout naming %s", err, lost)
 	}
 	p.expect(map[string]int{"blue": 100, "green": 0}, map[string]int{"blue": 2, "green": 0})
+}
+
+// TestPipelineAbandonedDeploymentIsRolledBack: the deployment stops after
+// prepare (the package deploy failed, or the manual intervention was
+// rejected). The next deployment's prepare refuses by default, and with
+// --recover rollback (the Run runbook template's default) undoes the
+// abandoned release first: the idle targets lose app-idle and the group
+// is scaled back before it is scaled up again.
+func TestPipelineAbandonedDeploymentIsRolledBack(t *testing.T) {
+	p := newPipeline(t, "alb-weighted.yaml", awstest.Options{SharedALB: true})
+	p.mustPhase("prepare", nil)
+	first := p.withRole("app-idle")
+	if len(first) != 2 {
+		t.Fatalf("app-idle after prepare: %v", first)
+	}
+	if _, err := p.phase("prepare", nil); err == nil || !strings.Contains(err.Error(), "already ran") {
+		t.Fatalf("prepare again without --recover: %v, want a refusal", err)
+	}
+
+	p.recover = engine.RecoverRollback
+	p.mustPhase("prepare", nil)
+	var undone []string
+	for _, u := range events[*engine.UndoApplied](p.world) {
+		undone = append(undone, u.Undo.Kind)
+	}
+	if !slices.Contains(undone, "octopus.targets.retag") || !slices.Contains(undone, "aws.asg.scale") {
+		t.Errorf("the abandoned release was not undone: undos %v", undone)
+	}
+	// The release goes on from the new prepare.
+	p.mustPhase("promote", nil)
+	p.mustPhase("cleanup", nil)
+	p.expect(map[string]int{"blue": 0, "green": 100}, map[string]int{"blue": 0, "green": 2})
 }
