@@ -9,6 +9,7 @@ import (
 
 	"github.com/bluegreen-deploy/bluegreen/octopus"
 	"github.com/bluegreen-deploy/bluegreen/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 const echoRunbook = `version: 1
@@ -63,5 +64,21 @@ func TestOctopusKeyEchoedByServerIsScrubbed(t *testing.T) {
 				t.Errorf("%v: %s holds the API key:\n%s", mode, what, text)
 			}
 		}
+	}
+}
+
+// TestFinalErrorMasksCredentials: the last line the CLI prints (an error
+// that may quote a server's answer) passes through the same filter as the
+// logs, so a registered credential never reaches stderr.
+func TestFinalErrorMasksCredentials(t *testing.T) {
+	const cred = "final-error-credential-4c3b"
+	steps.RegisterCredential(cred)
+	var out, errb bytes.Buffer
+	code := Main([]string{"step", "run", "flow.fail", "--param", "message=server said: token " + cred}, nil, &out, &errb)
+	if code == 0 {
+		t.Fatalf("exit 0, want a failure")
+	}
+	if strings.Contains(out.String()+errb.String(), cred) || !strings.Contains(errb.String(), "server said: token ***") {
+		t.Fatalf("stdout %q\nstderr %q", out.String(), errb.String())
 	}
 }

@@ -32,12 +32,19 @@ func TestPlanPhasesOfShippedRunbooks(t *testing.T) {
 		"prepare": append([]string{"records", "records_match"}, aws["prepare"]...),
 		"promote": aws["promote"], "cleanup": aws["cleanup"],
 	}
+	// alb-weighted's promote opens, checks and closes the optional
+	// preview route before the shift.
+	alb := map[string][]string{
+		"prepare": aws["prepare"],
+		"promote": append([]string{"idle_healthy", "preview", "preview_check", "preview_close"}, aws["promote"][1:]...),
+		"cleanup": aws["cleanup"],
+	}
 	want := map[string]map[string][]string{
-		"alb-weighted.yaml": aws,
+		"alb-weighted.yaml": alb,
 		"weighted-dns.yaml": dns,
 		"same-host.yaml": {
 			"prepare": {"idle-port-free", "idle"},
-			"promote": {"start-idle", "idle-listening", "idle-healthy", "drift", "identity", "switch-nginx", "switch-symlink", "verify"},
+			"promote": {"start-idle", "idle-listening", "idle-healthy", "drift", "identity", "preview", "preview-check", "preview-close", "switch-nginx", "switch-symlink", "verify"},
 			"cleanup": {"drain", "stop-old", "old-port-free"},
 		},
 		"env-swap.yaml": {

@@ -54,7 +54,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = &usageError{err}
 	}
 	if err != nil {
-		printError(stderr, err)
+		// The error may quote a server's answer: it is printed through the
+		// same filter as the logs (the run's secrets, the credentials).
+		errw := engine.NewSecretWriter(stderr)
+		if a.secrets != nil {
+			errw = a.secrets.To(stderr)
+		}
+		printError(errw, err)
 	}
 	if f, ok := a.service.(interface{ Flush() error }); ok {
 		_ = f.Flush()

@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -57,6 +58,7 @@ type Server struct {
 	data   map[string]*spaceData
 	faults []*Fault
 	log    []Request
+	git    map[string]*gitProject // project id → Git-stored variables (cac.go)
 	// processes holds deployment processes by id (processes.go).
 	processes map[string]obj
 }
@@ -244,6 +246,9 @@ type Usage struct {
 	ActionName  string
 	// Version is the template version the step uses.
 	Version int
+	// Branch, for a process stored in Git (a Config-as-Code project), is
+	// the branch the step is on; actionsUpdate then needs it as GitRef.
+	Branch string
 	// ManualMerge makes actionsUpdate answer ManualMergeRequired for it,
 	// as the server does when the step overrides a changed property.
 	ManualMerge bool
@@ -261,6 +266,10 @@ func (s *Server) AddUsage(spaceID, templateID string, u Usage) {
 		"ActionTemplateId": templateID, "ProcessId": u.ProcessID, "ProcessType": u.ProcessType, "DeploymentProcessId": u.ProcessID,
 		"ProjectId": u.ProjectID, "ProjectName": u.ProjectID, "ProjectSlug": strings.ToLower(u.ProjectID), "Version": strconv.Itoa(u.Version),
 		"Links": obj{}})
+	if u.Branch != "" {
+		s.newerLocked("ActionTemplateUsageResource", "Branch")
+		d.usage[templateID][len(d.usage[templateID])-1]["Branch"] = u.Branch
+	}
 	d.manual[u.ActionID] = u.ManualMerge
 }
 
@@ -333,7 +342,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) int {
 	if !strings.HasPrefix(r.URL.Path, "/api") {
 		return writeError(w, errorf(http.StatusNotFound, "The resource you requested was not found."))
 	}
-	seg := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api"), "/"), "/")
+	// Segments are split before unescaping: a Git ref in a path
+	// (refs%2Fheads%2Fmain) is one segment.
+	seg := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.EscapedPath(), "/api"), "/"), "/")
+	for i, x := range seg {
+		if u, err := url.PathUnescape(x); err == nil {
+			seg[i] = u
+		}
+	}
 	if len(seg) == 1 && seg[0] == "" {
 		seg = nil
 	}
@@ -492,6 +508,9 @@ func (s *Server) routeSpace(r *http.Request, spaceID string, d *spaceData, kind 
 	notFound := errorf(404, "The resource you requested was not found.")
 	switch kind {
 	case "projects", "environments", "feeds":
+		if kind == "projects" && len(rest) >= 2 {
+			return s.routeProjectVariables(r, spaceID, d, rest)
+		}
 		list := map[string][]obj{"projects": d.projects, "environments": d.environments, "feeds": builtinFeed(spaceID)}[kind]
 		def := map[string]string{"projects": "ProjectResource", "environments": "EnvironmentResource", "feeds": "FeedResource"}[kind]
 		switch {
@@ -650,6 +669,8 @@ func (s *Server) routeTemplates(r *http.Request, spaceID string, d *spaceData, r
 				switch {
 				case u == nil:
 					return 0, "", nil, errorf(400, "Validation failed: action %s does not use template %s", aid, id)
+				case str(u["Branch"]) != "" && gitBranch(str(a.(obj)["GitRef"])) != str(u["Branch"]):
+					return 0, "", nil, errorf(400, "Validation failed: the process of action %s is stored in Git (branch %s): give its GitRef", aid, str(u["Branch"]))
 				case d.manual[aid]:
 					res["Outcome"] = "ManualMergeRequired"
 					res["ManualMergeRequiredReasonsByPropertyName"] = obj{"Octopus.Action.Script.ScriptBody": []any{"The step overrides this property; merge it by hand."}}
