@@ -133,6 +133,17 @@ func bindAPI(api newclient.Client, ctx context.Context) newclient.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	// The go client was created over a transport bound to the context
+	// Connect ran under (withContextHTTP); binding on top of it would keep
+	// that context in every later call, so a cached client failed with
+	// "context canceled" once the step that connected had ended.
+	for {
+		ct, ok := base.(*ctxTransport)
+		if !ok {
+			break
+		}
+		base = ct.base
+	}
 	hc.Transport = &ctxTransport{base: base, ctx: ctx}
 	session := *s
 	session.HttpClient = &hc
