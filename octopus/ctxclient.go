@@ -133,15 +133,11 @@ func bindAPI(api newclient.Client, ctx context.Context) newclient.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	// The go client was created over a transport bound to the context
-	// Connect ran under (withContextHTTP); binding on top of it would keep
-	// that context in every later call, so a cached client failed with
-	// "context canceled" once the step that connected had ended.
-	for {
-		ct, ok := base.(*ctxTransport)
-		if !ok {
-			break
-		}
+	// The go client keeps the HTTP client it was created with, whose
+	// transport is bound to Connect's context: binding must replace that
+	// context, not add to it, or every later call of a cached client ends
+	// with the first caller's context.
+	if ct, ok := base.(*ctxTransport); ok {
 		base = ct.base
 	}
 	hc.Transport = &ctxTransport{base: base, ctx: ctx}
