@@ -133,9 +133,10 @@ func bindAPI(api newclient.Client, ctx context.Context) newclient.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	// The client's transport is already bound to the context it connected
-	// with; binding on top of it would leave that context in charge, and a
-	// cached client would fail once its first caller's context ended.
+	// The go client keeps the HTTP client it was created with, whose
+	// transport is bound to Connect's context: binding must replace that
+	// context, not add to it, or every later call of a cached client ends
+	// with the first caller's context.
 	if ct, ok := base.(*ctxTransport); ok {
 		base = ct.base
 	}

@@ -10,10 +10,12 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/octopus/octopustest"
 )
 
-// TestCachedClientOutlivesItsFirstContext: a client connected under a
-// context that has ended (a preflight probe, a step with a timeout) and
-// bound to a new one with WithContext works under the new one.
-func TestCachedClientOutlivesItsFirstContext(t *testing.T) {
+// TestCachedClientOutlivesConnectContext: steps cache the client a first
+// step connected under its own context; once that context has ended, the
+// client bound to a later step's context must still work (it did not: the
+// go client kept Connect's context in its transport, so every later run
+// of a process failed with "context canceled").
+func TestCachedClientOutlivesConnectContext(t *testing.T) {
 	srv := octopustest.New(t)
 	srv.AddEnvironment(octopustest.DefaultSpaceID, "Production")
 	first, cancel := context.WithCancel(context.Background())
@@ -22,18 +24,13 @@ func TestCachedClientOutlivesItsFirstContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancel()
-	bound := c.WithContext(context.Background())
-	all, err := environments.GetAll(bound.API, bound.SpaceID)
-	if err != nil {
-		t.Fatalf("call under a live context after the first one ended: %v", err)
+	envs, err := environments.GetAll(c.WithContext(context.Background()).API, c.SpaceID)
+	if err != nil || len(envs) != 1 {
+		t.Fatalf("a call under a live context after Connect's ended: %v (%d environments)", err, len(envs))
 	}
-	if len(all) != 1 {
-		t.Fatalf("%d environments", len(all))
-	}
-	// And the new context still bounds the calls.
-	done, stop := context.WithCancel(context.Background())
+	ended, stop := context.WithCancel(context.Background())
 	stop()
-	if _, err := environments.GetAll(c.WithContext(done).API, c.SpaceID); err == nil {
-		t.Fatal("a call under an ended context succeeded")
+	if _, err := environments.GetAll(c.WithContext(ended).API, c.SpaceID); err == nil {
+		t.Error("a call under an ended context succeeded")
 	}
 }
