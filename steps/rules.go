@@ -137,7 +137,7 @@ func (r Rule) Doc() string {
 	case rulePattern:
 		return q[0] + ": " + r.doc + "."
 	case ruleLength:
-		return q[0] + ": " + r.lengthText() + "."
+		return q[0] + ": " + r.lengthText("items") + "."
 	case ruleRequiredWhen:
 		return fmt.Sprintf("%s %s requires %s.", q[0], FormatValue(r.equals), andList(q[1:]))
 	case ruleNotAbove:
@@ -173,25 +173,36 @@ func (r Rule) choiceText() string {
 	return strings.Join(parts, ", ") + " or a multiple of " + fmt.Sprintf("%gs", r.every.Seconds())
 }
 
-func (r Rule) lengthText() string {
+// lengthText says the bounds; unit is "items" or "characters".
+func (r Rule) lengthText(unit string) string {
+	one := strings.TrimSuffix(unit, "s")
 	switch {
 	case r.hasMin && r.hasMax && r.min == r.max:
-		return fmt.Sprintf("exactly %d items", int(r.min))
+		return fmt.Sprintf("exactly %d %s", int(r.min), unit)
 	case r.hasMin && r.hasMax:
-		return fmt.Sprintf("%d to %d items", int(r.min), int(r.max))
+		return fmt.Sprintf("%d to %d %s", int(r.min), int(r.max), unit)
+	case r.hasMin && r.min == 1 && unit == "characters":
+		return "not empty"
+	case r.hasMin && r.min == 1:
+		return "at least 1 " + one
 	case r.hasMin:
-		return fmt.Sprintf("at least %d item%s", int(r.min), plural(int(r.min)))
+		return fmt.Sprintf("at least %d %s", int(r.min), unit)
 	default:
-		return fmt.Sprintf("at most %d items", int(r.max))
+		return fmt.Sprintf("at most %d %s", int(r.max), unit)
 	}
 }
 
-func plural(n int) string {
-	if n == 1 {
-		return ""
+// DocIn is Doc with the spec at hand: a length of a string param is
+// counted in characters.
+func (r Rule) DocIn(s *Spec) string {
+	if r.kind == ruleLength {
+		if p := s.Param(r.params[0]); p != nil && p.Type == String {
+			return "`" + r.params[0] + "`: " + r.lengthText("characters") + "."
+		}
 	}
-	return "s"
+	return r.Doc()
 }
+
 
 // CheckRules checks the spec's rules. known holds the typed values that are
 // known (given explicitly, not defaulted); unknown names params that are
@@ -327,17 +338,17 @@ func (r Rule) check(s *Spec, known Params, unknown map[string]bool) []RuleProble
 // each value of a map.
 func (r Rule) checkValue(param string, v any, sensitive bool) []RuleProblem {
 	if r.kind == ruleLength {
-		n := -1
+		n, unit := -1, "items"
 		switch x := v.(type) {
 		case string:
-			n = len(x)
+			n, unit = len(x), "characters"
 		case []any:
 			n = len(x)
 		case map[string]any:
 			n = len(x)
 		}
 		if n >= 0 && ((r.hasMin && float64(n) < r.min) || (r.hasMax && float64(n) > r.max)) {
-			return one(param, fmt.Sprintf("expected %s, found %d", r.lengthText(), n))
+			return one(param, fmt.Sprintf("expected %s, found %d", r.lengthText(unit), n))
 		}
 		return nil
 	}

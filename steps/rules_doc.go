@@ -12,7 +12,7 @@ func writeRules(b *bytes.Buffer, s *Spec) {
 	}
 	b.WriteString("**Rules** (checked by `bluegreen validate` on written values and before the first change on resolved ones):\n\n")
 	for _, r := range s.Rules {
-		b.WriteString("- " + r.Doc() + "\n")
+		b.WriteString("- " + r.DocIn(s) + "\n")
 	}
 	b.WriteString("\n")
 }
@@ -85,7 +85,7 @@ func (s *Spec) ParamRuleDocs(name string) string {
 	var parts []string
 	for _, r := range s.Rules {
 		if r.params[0] == name && (r.kind >= ruleRange && r.kind <= ruleLength) {
-			d := r.Doc()
+			d := r.DocIn(s)
 			d = strings.TrimPrefix(d, "`"+name+"`: ")
 			parts = append(parts, strings.ToUpper(d[:1])+d[1:])
 		}
