@@ -32,6 +32,8 @@ type runFlags struct {
 	progress      string
 	output        string
 	live          string
+	lease         time.Duration
+	keyScope      string
 }
 
 func (f *runFlags) addInputs(c *cobra.Command) {
@@ -42,7 +44,9 @@ func (f *runFlags) addInputs(c *cobra.Command) {
 
 func (f *runFlags) addState(c *cobra.Command) {
 	c.Flags().StringVar(&f.stateSpec, "state", "", "state store: a directory (default .bluegreen/ beside the runbook) or dynamodb://TABLE")
-	c.Flags().StringVar(&f.key, "key", "", "state key (default: the runbook's name)")
+	c.Flags().StringVar(&f.key, "key", "", "state key naming the application (default: the runbook's key:, or its name and a digest of the colours)")
+	c.Flags().StringVar(&f.keyScope, "key-scope", "", "prefix of the state key, SCOPE/KEY (the Octopus template passes project/environment[/tenant])")
+	c.Flags().DurationVar(&f.lease, "lease", 0, "how long the lock stays held without a renewal before another worker may take it over (default $"+leaseEnv+" or 2m)")
 }
 
 func (f *runFlags) inputs() (map[string]any, error) {
@@ -106,7 +110,11 @@ func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*en
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("--state: %w", err)}
 	}
-	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover, Secrets: a.secrets}
+	lease, err := leaseFlag(f.lease)
+	if err != nil {
+		return nil, err
+	}
+	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover, Secrets: a.secrets, Lease: lease, KeyScope: f.keyScope}
 	switch show, err := a.showProgress(cmd, f); {
 	case err != nil:
 		return nil, err
@@ -323,17 +331,13 @@ func (a *app) statusCmd() *cobra.Command {
 		Short: "Show the live colour, the latest run and the lock holder",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := a.load(args[0])
+			rb, raw, x, err := a.prepare(cmd, args[0], f)
 			if err != nil {
 				return err
 			}
-			x, err := a.executor(cmd, rb, f)
+			key, err := x.KeyFor(rb, raw)
 			if err != nil {
 				return err
-			}
-			key := f.key
-			if key == "" {
-				key = rb.Name
 			}
 			rec, err := x.Store.Load(cmd.Context(), key)
 			if err != nil {
@@ -349,9 +353,9 @@ func (a *app) statusCmd() *cobra.Command {
 			if f.output == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"runbook": rb.Name, "live": rec.Live, "run": rec.Run, "lock": holder, "history": rec.History})
+				return enc.Encode(map[string]any{"runbook": rb.Name, "key": key, "live": rec.Live, "run": rec.Run, "lock": holder, "history": rec.History})
 			}
-			fmt.Fprintf(a.stdout, "runbook:  %s\nlive:     %s\n", rb.Name, orDash(rec.Live))
+			fmt.Fprintf(a.stdout, "runbook:  %s\nkey:      %s\nlive:     %s\n", rb.Name, key, orDash(rec.Live))
 			if holder != nil {
 				fmt.Fprintf(a.stdout, "lock:     held by %s\n", holder)
 			} else {
@@ -375,6 +379,7 @@ func (a *app) statusCmd() *cobra.Command {
 			return nil
 		},
 	}
+	f.addInputs(c)
 	f.addState(c)
 	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	return c
