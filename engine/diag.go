@@ -72,6 +72,8 @@ type diags struct {
 	file  string
 	lines []string
 	list  []*Diagnostic
+	// progs holds the programs compiled in this parse; see compile.go.
+	progs progCache
 }
 
 func newDiags(file string, src []byte) *diags {

@@ -964,8 +964,10 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 	if g.Timeout, err = evalDuration(g.timeoutT, g.Timeout, vals, "gate: timeout"); err != nil {
 		return nil, err
 	}
-	if g.Every <= 0 || g.Timeout <= 0 {
-		return nil, fmt.Errorf("gate: every (%s) and timeout (%s) must be above zero", g.Every, g.Timeout)
+	// A zero timeout is a user who wants no wait (e.g. bake=0s): the step
+	// is read once, `fail` is still checked and `until` must hold at once.
+	if g.Timeout < 0 || (g.Timeout > 0 && g.Every <= 0) {
+		return nil, fmt.Errorf("gate: every (%s) must be above zero and timeout (%s) zero or more", g.Every, g.Timeout)
 	}
 	start := time.Now()
 	passes, errs := 0, 0

@@ -204,7 +204,7 @@ func FuzzInterpolate(f *testing.F) {
 		// the parser sees it.
 		line := "k: " + s
 		p := &parser{d: newDiags("fuzz.yaml", []byte(line)), rb: base}
-		sc := newScope(append([]scopeField{{"pct", anyType}, {"pct_index", reflect.TypeOf(0)}}, p.globals([]stepOut{{"check", spec}})...))
+		sc := newScope(append([]scopeField{{name: "pct", typ: anyType}, {name: "pct_index", typ: reflect.TypeOf(0)}}, p.globals([]stepOut{{"check", spec}})...))
 		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Line: 1, Column: 4}
 		tm := p.tmpl(n, sc, nil)
 		for _, d := range p.d.list {

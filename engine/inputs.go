@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -29,12 +28,22 @@ func ParseSets(sets []string) (map[string]any, error) {
 
 // ReadInputsFile reads an --inputs YAML (or JSON) file of key: value.
 func ReadInputsFile(path string) (map[string]any, error) {
-	b, err := os.ReadFile(path)
+	b, err := readLimited(path, "inputs file", MaxInputsBytes)
 	if err != nil {
-		return nil, invalid(path, "cannot read inputs file: %v", err)
+		return nil, err
+	}
+	var doc yaml.Node
+	extra, err := decodeOne(b, &doc)
+	if err != nil {
+		return nil, invalid(path, "expected a mapping of input names to values: %v", err)
+	}
+	if extra != nil {
+		e := invalid(path, "%s", secondDocument)
+		e.Diags[0].Pos = *extra
+		return nil, e
 	}
 	var m map[string]any
-	if err := yaml.Unmarshal(b, &m); err != nil {
+	if err := doc.Decode(&m); err != nil && len(doc.Content) > 0 {
 		return nil, invalid(path, "expected a mapping of input names to values: %v", err)
 	}
 	n, _ := steps.Normalize(m).(map[string]any)

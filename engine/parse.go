@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"os"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -19,9 +18,9 @@ import (
 // Load reads and validates a runbook file against a registry. Every problem
 // is reported, each with file:line:col, in one *InvalidError.
 func Load(path string, reg *steps.Registry) (*Runbook, error) {
-	src, err := os.ReadFile(path)
+	src, err := readLimited(path, "runbook", MaxRunbookBytes)
 	if err != nil {
-		return nil, invalid(path, "cannot read runbook: %v", err)
+		return nil, err
 	}
 	return Parse(path, src, reg)
 }
@@ -37,9 +36,16 @@ func Parse(name string, src []byte, reg *steps.Registry) (rb *Runbook, err error
 			rb, err = nil, d.err()
 		}
 	}()
+	if len(src) > MaxRunbookBytes {
+		d.add(Pos{1, 1}, "runbook is larger than the limit of %s", byteSize(MaxRunbookBytes))
+		return nil, d.err()
+	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	if extra, err := decodeOne(src, &doc); err != nil {
 		d.add(yamlErrPos(err), "invalid YAML: %s", yamlErrMsg(err))
+		return nil, d.err()
+	} else if extra != nil {
+		d.add(*extra, "%s", secondDocument)
 		return nil, d.err()
 	}
 	if len(doc.Content) == 0 {
@@ -119,9 +125,11 @@ type parser struct {
 	expanded  int
 	// base, stepsTypes and outTypes cache the types of the scope; see
 	// globals.
-	base       []scopeField
-	stepsTypes map[int]reflect.Type
-	outTypes   map[*steps.Spec]reflect.Type
+	base     []scopeField
+	outTypes map[*steps.Spec]reflect.Type
+	// laterAll and laterPending back later(): see there.
+	laterAll, laterPending map[string]bool
+	laterSeen              int
 }
 
 // maxAliasValues bounds the values a runbook may build through aliases.
@@ -487,7 +495,7 @@ func (p *parser) inputs(n *yaml.Node) {
 func (p *parser) inputsType() reflect.Type {
 	var f []scopeField
 	for _, in := range p.rb.Inputs {
-		f = append(f, scopeField{in.Name, goType(in.Type)})
+		f = append(f, scopeField{name: in.Name, typ: goType(in.Type)})
 	}
 	t, _ := structOf(f)
 	return t
@@ -496,10 +504,10 @@ func (p *parser) inputsType() reflect.Type {
 // colourType is the struct every colour, live and idle share: the union of
 // the colours' attribute names plus name.
 func (p *parser) colourType() reflect.Type {
-	f := []scopeField{{"name", reflect.TypeOf("")}}
+	f := []scopeField{{name: "name", typ: reflect.TypeOf("")}}
 	for _, c := range p.rb.Colours {
 		for _, a := range c.Attrs {
-			f = append(f, scopeField{a.Name, anyType})
+			f = append(f, scopeField{name: a.Name, typ: anyType})
 		}
 	}
 	t, _ := structOf(f)
@@ -507,48 +515,29 @@ func (p *parser) colourType() reflect.Type {
 }
 
 func (p *parser) runType() reflect.Type {
-	t, _ := structOf([]scopeField{{"id", reflect.TypeOf("")}, {"started", reflect.TypeOf(time.Time{})}, {"phase", reflect.TypeOf("")}})
+	t, _ := structOf([]scopeField{{name: "id", typ: reflect.TypeOf("")}, {name: "started", typ: reflect.TypeOf(time.Time{})}, {name: "phase", typ: reflect.TypeOf("")}})
 	return t
 }
 
-// globals are the names every step-level expression sees.
-//
-// Every step gets its own scope, so building these types again for each
-// step made loading quadratic in the number of steps. The types are built
-// once instead: inputs, colours and run do not change once the steps are
-// reached, and visible only grows (by append), so its length says which
-// steps it holds.
+// globals are the names every step-level expression sees. inputs,
+// colours and run do not change once the steps are reached, so their
+// types are built once; steps is a view of the visible steps (see
+// scope_steps.go), which keeps loading linear in the number of steps.
 func (p *parser) globals(visible []stepOut) []scopeField {
 	if p.base == nil {
 		ct := p.colourType()
 		var cf []scopeField
 		for _, c := range p.rb.Colours {
-			cf = append(cf, scopeField{c.Name, ct})
+			cf = append(cf, scopeField{name: c.Name, typ: ct})
 		}
 		colours, _ := structOf(cf)
 		p.base = []scopeField{
-			{"inputs", p.inputsType()}, {"colours", colours}, {"live", ct}, {"idle", ct},
-			{"steps", nil}, {"run", p.runType()},
+			{name: "inputs", typ: p.inputsType()}, {name: "colours", typ: colours}, {name: "live", typ: ct}, {name: "idle", typ: ct},
+			{name: "steps"}, {name: "run", typ: p.runType()},
 		}
-		p.stepsTypes = map[int]reflect.Type{}
-		p.outTypes = map[*steps.Spec]reflect.Type{}
-	}
-	stepsT, ok := p.stepsTypes[len(visible)]
-	if !ok {
-		var sf []scopeField
-		for _, s := range visible {
-			t, ok := p.outTypes[s.spec]
-			if !ok {
-				t = outputsType(s.spec)
-				p.outTypes[s.spec] = t
-			}
-			sf = append(sf, scopeField{s.id, t})
-		}
-		stepsT, _ = structOf(sf)
-		p.stepsTypes[len(visible)] = stepsT
 	}
 	g := append([]scopeField(nil), p.base...)
-	g[4].typ = stepsT
+	g[4] = p.stepsField(visible)
 	return g
 }
 
@@ -560,7 +549,7 @@ func outputsType(s *steps.Spec) reflect.Type {
 func outputFields(s *steps.Spec) []scopeField {
 	var f []scopeField
 	for _, o := range s.Outputs {
-		f = append(f, scopeField{o.Name, goType(o.Type)})
+		f = append(f, scopeField{name: o.Name, typ: goType(o.Type)})
 	}
 	return f
 }
@@ -582,7 +571,7 @@ func (p *parser) colours(n *yaml.Node) {
 		}
 		p.d.add(at, "colours: expected exactly two colours, found %d (%s)", len(names), list(names))
 	}
-	inScope := newScope([]scopeField{{"inputs", p.inputsType()}, {"run", p.runType()}})
+	inScope := newScope([]scopeField{{name: "inputs", typ: p.inputsType()}, {name: "run", typ: p.runType()}})
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if !idRe.MatchString(k.Value) {
@@ -696,15 +685,26 @@ func (p *parser) stepList(n *yaml.Node, locals []scopeField, visible *[]stepOut,
 	return out
 }
 
+// later returns the ids of steps that run after the point where visible
+// is what has run. Steps only become visible in order (visible grows by
+// append), so one map is kept and each id is removed once when it becomes
+// visible: building a fresh map per step made loading quadratic. The map
+// is only read while the current step is parsed, so sharing it is safe.
 func (p *parser) later(visible []stepOut) map[string]bool {
-	m := map[string]bool{}
-	for id := range p.allIDs {
-		m[id] = true
+	if p.laterAll == nil {
+		p.laterAll, p.laterPending = map[string]bool{}, map[string]bool{}
+		for id := range p.allIDs {
+			p.laterAll[id] = true
+			p.laterPending[id] = true
+		}
 	}
-	for _, v := range visible {
-		delete(m, v.id)
+	if visible == nil {
+		return p.laterAll
 	}
-	return m
+	for ; p.laterSeen < len(visible); p.laterSeen++ {
+		delete(p.laterPending, visible[p.laterSeen].id)
+	}
+	return p.laterPending
 }
 
 // stepRef is how messages name a step: by its id when it has one, else by
@@ -805,7 +805,7 @@ func (p *parser) step(n *yaml.Node, index int, num string, locals []scopeField, 
 			p.d.add(pos(body), "%s: steps: expected a non-empty list of steps, found %s", what, kindName(body))
 			return st
 		}
-		inner := append([]scopeField{{st.As, anyType}, {st.As + "_index", reflect.TypeOf(0)}}, locals...)
+		inner := append([]scopeField{{name: st.As, typ: anyType}, {name: st.As + "_index", typ: reflect.TypeOf(0)}}, locals...)
 		st.Steps = p.stepList(body, inner, visible, ref, false)
 		return st
 	}
@@ -828,7 +828,7 @@ func (p *parser) step(n *yaml.Node, index int, num string, locals []scopeField, 
 		if st.Spec.Mutates {
 			p.d.add(pos(g), "%s: gate: %s changes things and cannot be repeated as a gate (gates poll read-only steps)", what, st.Uses)
 		} else {
-			gsc := newScope(append(append([]scopeField{{"elapsed", reflect.TypeOf(time.Duration(0))}, {"attempt", reflect.TypeOf(0)}}, outputFields(st.Spec)...), append(append([]scopeField{}, locals...), p.globals(*visible)...)...))
+			gsc := newScope(append(append([]scopeField{{name: "elapsed", typ: reflect.TypeOf(time.Duration(0))}, {name: "attempt", typ: reflect.TypeOf(0)}}, outputFields(st.Spec)...), append(append([]scopeField{}, locals...), p.globals(*visible)...)...))
 			st.Gate = p.gate(g, what, gsc, sc, later)
 		}
 	}
@@ -876,8 +876,8 @@ func (p *parser) gate(n *yaml.Node, what string, sc, outer *scope, later map[str
 	}
 	if v, ok := f["timeout"]; ok {
 		if d, t, ok := p.durationOrTmpl(v, what+": gate: timeout", outer, later); ok {
-			if t == nil && d <= 0 {
-				p.d.add(pos(v), "%s: gate: timeout: expected a duration above zero, found %q", what, v.Value)
+			if t == nil && d < 0 {
+				p.d.add(pos(v), "%s: gate: timeout: expected a duration of zero (check once) or more, found %q", what, v.Value)
 			}
 			g.Timeout, g.timeoutT = d, t
 		}

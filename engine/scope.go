@@ -36,6 +36,9 @@ type scope struct {
 type scopeField struct {
 	name string
 	typ  reflect.Type
+	// steps is set on the `steps` field of step-level scopes; see
+	// scope_steps.go.
+	steps *stepsInfo
 }
 
 // goType maps a step/input type to the Go type expressions see.
@@ -62,6 +65,10 @@ func goType(t steps.Type) reflect.Type {
 // structOf builds a struct type from ordered fields; later duplicates are
 // dropped (the first wins, so locals shadow globals).
 func structOf(fields []scopeField) (reflect.Type, []scopeField) {
+	return structCache.get(fields)
+}
+
+func buildStruct(fields []scopeField) (reflect.Type, []scopeField) {
 	seen := map[string]bool{}
 	var sf []reflect.StructField
 	var kept []scopeField
@@ -86,9 +93,6 @@ func newScope(fields []scopeField) *scope {
 	var top []string
 	for _, f := range kept {
 		top = append(top, f.name)
-		if f.typ.Kind() == reflect.Struct {
-			s.names[f.name] = fieldNames(f.typ)
-		}
 	}
 	s.names[""] = top
 	return s
@@ -170,6 +174,7 @@ func compileExpr(d *diags, src string, at func(from int) Pos, sc *scope, o compi
 		d.add(at(errFrom(err)), "invalid expression %q: %s", src, cleanExprError(err))
 		return nil
 	}
+	sc = sc.specialize(tree)
 	// Check names first: our messages are better than a type checker's.
 	if !checkNames(d, tree, src, at, sc, laterSteps) {
 		return nil
@@ -181,7 +186,7 @@ func compileExpr(d *diags, src string, at func(from int) Pos, sc *scope, o compi
 	if o.asString {
 		opts = append(opts, expr.AsKind(reflect.String))
 	}
-	prog, err := expr.Compile(src, opts...)
+	prog, err := d.progs.compile(src, sc.typ, o, opts...)
 	if err != nil {
 		msg := cleanExprError(err)
 		want := ""
@@ -194,7 +199,7 @@ func compileExpr(d *diags, src string, at func(from int) Pos, sc *scope, o compi
 		if want != "" {
 			// The expression is fine but yields the wrong type: say which
 			// type, in our words rather than Go's.
-			if plain, perr := expr.Compile(src, opts[0]); perr == nil && plain.Node().Type() != nil {
+			if plain, perr := compileProgram(src, opts[0]); perr == nil && plain.Node().Type() != nil {
 				msg = fmt.Sprintf("expected %s, found an expression of type %s: %q", want, typeWord(plain.Node().Type()), src)
 				if o.what != "" {
 					msg = o.what + ": " + msg
@@ -256,6 +261,11 @@ func checkNames(d *diags, tree *exprparser.Tree, src string, at func(int) Pos, s
 			return
 		}
 		from := prop.Location().From
+		if si := sc.stepsInfo(); path == "steps" && si != nil {
+			// The scope's steps struct holds only the steps this
+			// expression names; the message lists all it could name.
+			known = si.ids()
+		}
 		switch {
 		case path == "steps":
 			if laterSteps[prop.Value] {

@@ -228,17 +228,23 @@ func TestManyStepsRunbookIsValid(t *testing.T) {
 	}
 }
 
-// BenchmarkParse measures loading a 200-step runbook: YAML decoding,
-// validation against the registry and compiling every expression.
+// BenchmarkParse measures loading runbooks of 100 to 10,000 steps: YAML
+// decoding, validation against the registry and compiling every
+// expression. Time and memory per step should stay flat as the runbook
+// grows: loading must be linear in the number of steps.
 func BenchmarkParse(b *testing.B) {
-	src := manyStepsRunbook(200)
 	reg := testRegistry(newWorld())
-	b.SetBytes(int64(len(src)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Parse("many.yaml", src, reg); err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range []int{100, 1000, 2000, 4000, 10000} {
+		src := manyStepsRunbook(n)
+		b.Run(fmt.Sprintf("steps=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse("many.yaml", src, reg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -1,15 +1,12 @@
 package octopus
 
 import (
-	"bufio"
 	"encoding/base64"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Writer writes Octopus service messages to a step's stdout. Octopus
@@ -18,13 +15,25 @@ import (
 // neither interleave with log output nor sit in a buffer when the process
 // dies. Every attribute value is base64 of its UTF-8 text, as Calamari
 // expects; that also means no value can break out of the message syntax.
+// The Writer shares a Stdout with everything else the process prints, so
+// that only its messages keep the service-message marker.
 type Writer struct {
-	mu sync.Mutex
-	w  io.Writer
+	out *Stdout
 }
 
-// NewWriter returns a Writer on w (normally os.Stdout).
-func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+// NewWriter returns a Writer on w: on w itself when it is a *Stdout (the
+// one the rest of the output goes through), otherwise on a new Stdout
+// over w.
+func NewWriter(w io.Writer) *Writer {
+	if s, ok := w.(*Stdout); ok {
+		return &Writer{out: s}
+	}
+	return &Writer{out: NewStdout(w)}
+}
+
+// Write makes *Stdout usable where an io.Writer is expected (NewWriter):
+// bytes written to it directly are text, neutralised like Text's.
+func (s *Stdout) Write(p []byte) (int, error) { return s.Text().Write(p) }
 
 // Attr is one attribute of a service message, in plain text.
 type Attr struct{ Name, Value string }
@@ -39,19 +48,8 @@ func (w *Writer) Write(name string, attrs ...Attr) error {
 		fmt.Fprintf(&b, " %s='%s'", a.Name, base64.StdEncoding.EncodeToString([]byte(a.Value)))
 	}
 	b.WriteString("]\n")
-	return w.line(b.String())
-}
-
-func (w *Writer) line(s string) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if _, err := io.WriteString(w.w, s); err != nil {
+	if err := w.out.message(b.String()); err != nil {
 		return fmt.Errorf("write service message: %w", err)
-	}
-	if f, ok := w.w.(interface{ Flush() error }); ok {
-		if err := f.Flush(); err != nil {
-			return fmt.Errorf("flush service message: %w", err)
-		}
 	}
 	return nil
 }
@@ -101,16 +99,10 @@ func (w *Writer) Highlight(text string) error {
 }
 
 func (w *Writer) leveled(level, text string) error {
-	var b strings.Builder
-	b.WriteString("##octopus[" + level + "]\n")
-	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		// A line of the text that itself looks like a service message
-		// would be obeyed by Octopus; indenting does not help because the
-		// parser finds ##octopus anywhere, so break the marker instead.
-		b.WriteString(strings.ReplaceAll(l, "##octopus", "# #octopus") + "\n")
+	if err := w.out.leveled(level, text); err != nil {
+		return fmt.Errorf("write service message: %w", err)
 	}
-	b.WriteString("##octopus[stdout-default]\n")
-	return w.line(b.String())
+	return nil
 }
 
 // Message is a decoded service message.
@@ -131,43 +123,6 @@ func (m Message) String() string {
 		parts = append(parts, fmt.Sprintf("%s=%q", k, m.Attrs[k]))
 	}
 	return strings.Join(parts, " ")
-}
-
-var (
-	messageRe = regexp.MustCompile(`##octopus\[([A-Za-z][\w-]*)((?:\s+\w+='[^']*')*)\s*\]`)
-	attrRe    = regexp.MustCompile(`(\w+)='([^']*)'`)
-)
-
-// ParseLine decodes the service message in one stdout line the way
-// Calamari does: the message may start anywhere in the line, and a
-// malformed message (bad syntax or bad base64) is ignored (ok is false).
-func ParseLine(line string) (m Message, ok bool) {
-	sm := messageRe.FindStringSubmatch(line)
-	if sm == nil {
-		return Message{}, false
-	}
-	m = Message{Name: sm[1], Attrs: map[string]string{}}
-	for _, a := range attrRe.FindAllStringSubmatch(sm[2], -1) {
-		v, err := base64.StdEncoding.DecodeString(a[2])
-		if err != nil {
-			return Message{}, false
-		}
-		m.Attrs[a[1]] = string(v)
-	}
-	return m, true
-}
-
-// Decode reads stdout output and returns its service messages in order.
-func Decode(r io.Reader) ([]Message, error) {
-	var out []Message
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 16<<20)
-	for sc.Scan() {
-		if m, ok := ParseLine(sc.Text()); ok {
-			out = append(out, m)
-		}
-	}
-	return out, sc.Err()
 }
 
 // Variables returns the output variables that msgs set, last value wins,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,13 +16,17 @@ import (
 
 func init() {
 	octopusSink = newOctopusSink
+	octopusStdout = func(w io.Writer) (io.Writer, io.Writer) {
+		st := octopus.NewStdout(w)
+		return st, st.Text()
+	}
 	reportStepOutputs = func(a *app, s *steps.Spec, out steps.Outputs) error {
-		r := octopus.NewReporter(a.stdout)
+		r := octopus.NewReporter(a.service)
 		r.SingleStep = true
 		return r.Handle(octopus.Event{Kind: octopus.StepFinished, Outputs: out, Spec: s})
 	}
 	reportStepFailure = func(a *app, err error) {
-		_ = octopus.NewWriter(a.stdout).ResultMessage(err.Error())
+		_ = octopus.NewWriter(a.service).ResultMessage(err.Error())
 	}
 }
 
@@ -36,7 +41,7 @@ type reportEntry struct {
 // warnings at warning level, the failure as the step's result message, and
 // the whole event stream as a JSON run report attached as an artifact.
 func newOctopusSink(a *app, rb *engine.Runbook) engine.Sink {
-	rep := octopus.NewReporter(a.stdout)
+	rep := octopus.NewReporter(a.service)
 	var report []reportEntry
 	fail := func(err error) {
 		if err != nil {

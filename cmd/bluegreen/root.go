@@ -23,17 +23,22 @@ var version = "0.1.0-dev"
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	logLevel       string
-	logFormat      string
-	log            zerolog.Logger
-	signal         atomic.Int32
+	// service is where Octopus service messages go. With --octopus-output
+	// stdout is replaced by a writer that neutralises the service-message
+	// marker in everything else, so only bluegreen's own messages are
+	// obeyed; service is the raw side of the same stream.
+	service   io.Writer
+	logLevel  string
+	logFormat string
+	log       zerolog.Logger
+	signal    atomic.Int32
 	// secrets masks sensitive values in everything the logger writes.
 	secrets *engine.SecretWriter
 }
 
 // Main runs the CLI and returns the exit code; main() only calls os.Exit.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, service: stdout}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -48,6 +53,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		printError(stderr, err)
+	}
+	if f, ok := a.service.(interface{ Flush() error }); ok {
+		_ = f.Flush()
 	}
 	return exitCode(err, int(a.signal.Load()))
 }
@@ -113,6 +121,11 @@ Exit codes: 0 success, 1 run failed (rolled back or stopped), 2 invalid input,
 	return root
 }
 
+// octopusStdout splits stdout into the side service messages are written
+// to and the side for everything else; the Octopus build neutralises the
+// service-message marker on the second.
+var octopusStdout = func(w io.Writer) (service, text io.Writer) { return w, w }
+
 // extraCommands lets command files that are optional at build time add
 // themselves (the Octopus commands).
 var extraCommands []func(*app) *cobra.Command
@@ -140,7 +153,9 @@ func (a *app) setupLog(cmd *cobra.Command) error {
 	out := a.stderr
 	if f, _ := cmd.Flags().GetBool("octopus-output"); f {
 		// Octopus shows stderr as errors; inside a step, logs go to stdout
-		// beside the service messages, as plain text.
+		// beside the service messages, as plain text, with the marker of
+		// any service message inside them neutralised.
+		a.service, a.stdout = octopusStdout(a.stdout)
 		out = a.stdout
 		if a.logFormat == "auto" {
 			a.logFormat = "plain"

@@ -171,7 +171,9 @@ func Config(endpoint string) awssdk.Config {
 }
 
 // Env returns the environment that points the SDK's default chain at
-// endpoint: what the steps, the CLI and the demo see. Shared config files
+// endpoint: what the steps, the CLI and the demo see. It holds only the
+// SDK's standard variables, as a user trying bluegreen on an emulator
+// would set them; nothing in bluegreen needs to know it talks to moto. Shared config files
 // are pointed at paths that do not exist so that a developer's
 // ~/.aws never leaks into a test.
 func Env(endpoint string) map[string]string {
@@ -186,9 +188,6 @@ func Env(endpoint string) map[string]string {
 		"AWS_CONFIG_FILE":             none,
 		"AWS_SHARED_CREDENTIALS_FILE": none,
 		"AWS_EC2_METADATA_DISABLED":   "true",
-		// moto 5.2 does not speak the SDK's default CloudWatch protocol
-		// (RPCv2 CBOR); see steps/aws.CloudWatchProtocolEnv.
-		"BLUEGREEN_CLOUDWATCH_PROTOCOL": "query",
 	}
 }
 

@@ -46,8 +46,9 @@ import (
 //   - Route53 changes are INSYNC at once; GetHealthCheckStatus always
 //     reports success.
 //   - Gap: CloudWatch answers the awsQuery protocol only; the SDK's default
-//     RPCv2 CBOR requests get a 404 (and awsJson1_0 a 500). Clients that
-//     talk to moto use awsQuery (Env sets BLUEGREEN_CLOUDWATCH_PROTOCOL).
+//     RPCv2 CBOR requests get a 404 (and awsJson1_0 a 500). The steps find
+//     that out by themselves (steps/aws adaptiveCloudWatch); the fixtures'
+//     own client speaks awsQuery from the start.
 //   - CloudWatch stores PutMetricData points and answers GetMetricData for
 //     a metric, but returns no data for metric math expressions.
 //   - DynamoDB conditional writes behave as on AWS.

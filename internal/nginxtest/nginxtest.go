@@ -32,7 +32,8 @@ type Nginx struct {
 	Prefix string
 	// Conf is the main configuration file (-c).
 	Conf string
-	// UpstreamFile is the include file inside `upstream app { ... }`.
+	// UpstreamFile is the include file inside `upstream app { ... }`, or
+	// at http level with Options.UpstreamBlocks.
 	UpstreamFile string
 	// ErrorLog is nginx's error log.
 	ErrorLog string
@@ -52,7 +53,13 @@ type Options struct {
 	Upstream string
 	// UpstreamKeepalive keeps idle connections to the upstream servers
 	// (HTTP/1.1 with `keepalive`), as production configurations usually do.
+	// With UpstreamBlocks the file's block holds `keepalive` itself; this
+	// only makes the proxy speak HTTP/1.1 with kept-alive connections.
 	UpstreamKeepalive bool
+	// UpstreamBlocks includes the upstream file at http level, the other
+	// common layout: Upstream then holds whole `upstream NAME { ... }`
+	// blocks, one of them named app, which the proxy sends to.
+	UpstreamBlocks bool
 }
 
 // Bin returns the nginx binary, skipping the test when there is none and
@@ -103,12 +110,16 @@ http {
     uwsgi_temp_path {{.Prefix}}/tmp/uwsgi;
     scgi_temp_path {{.Prefix}}/tmp/scgi;
 
+{{- if .Blocks}}
+    include {{.UpstreamFile}};
+{{- else}}
     upstream app {
         include {{.UpstreamFile}};
 {{- if .Keepalive}}
         keepalive 16;
 {{- end}}
     }
+{{- end}}
 
     server {
         listen 127.0.0.1:{{.Port}};
@@ -150,6 +161,7 @@ func Start(t testing.TB, opt Options) *Nginx {
 	err := confTmpl.Execute(&conf, map[string]any{
 		"Prefix": prefix, "ErrorLog": n.ErrorLog, "UpstreamFile": n.UpstreamFile,
 		"Port": n.Port, "Root": os.Geteuid() == 0, "Keepalive": opt.UpstreamKeepalive,
+		"Blocks": opt.UpstreamBlocks,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 
 	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/octopus"
 )
 
 // testappBin is the compiled internal/testapp/cmd/testapp, built once.
@@ -52,6 +53,7 @@ func TestMain(m *testing.M) {
 type host struct {
 	t          *testing.T
 	mode       string
+	blocks     bool
 	root       string
 	dirs       map[string]string
 	ports      map[string]int
@@ -65,12 +67,19 @@ type host struct {
 }
 
 // newHost prepares a host in mode "nginx" or "symlink" with blue live.
+// Mode "nginx-blocks" is nginx with the other common layout: the upstream
+// file, included at http level, holds whole upstream blocks (the switched
+// one with keepalive and server parameters, and another one).
 func newHost(t *testing.T, mode string) *host {
 	t.Helper()
+	blocks := mode == "nginx-blocks"
+	if blocks {
+		mode = "nginx"
+	}
 	if mode == "nginx" {
 		nginxtest.Bin(t) // skip or fail early, as the environment says
 	}
-	h := &host{t: t, mode: mode, root: t.TempDir(), dirs: map[string]string{}, ports: map[string]int{}, events: &eventLog{}}
+	h := &host{t: t, mode: mode, blocks: blocks, root: t.TempDir(), dirs: map[string]string{}, ports: map[string]int{}, events: &eventLog{}}
 	for _, c := range []string{"blue", "green"} {
 		h.dirs[c] = filepath.Join(h.root, c)
 		h.ports[c] = nginxtest.FreePort(t)
@@ -90,7 +99,14 @@ func newHost(t *testing.T, mode string) *host {
 
 	switch mode {
 	case "nginx":
-		h.nginx = nginxtest.Start(t, nginxtest.Options{Upstream: fmt.Sprintf("server 127.0.0.1:%d;\n", h.ports["blue"])})
+		opt := nginxtest.Options{Upstream: fmt.Sprintf("server 127.0.0.1:%d;\n", h.ports["blue"])}
+		if blocks {
+			opt = nginxtest.Options{UpstreamBlocks: true, UpstreamKeepalive: true, Upstream: fmt.Sprintf(
+				"# app servers\nupstream app {\n    server 127.0.0.1:%d max_fails=2 fail_timeout=5s; # blue\n    keepalive 16;\n}\n\n"+
+					"upstream admin {\n    server 127.0.0.1:%d;\n}\n", h.ports["blue"], h.ports["blue"])}
+			h.extraInput = map[string]any{"upstream_name": "app"}
+		}
+		h.nginx = nginxtest.Start(t, opt)
 		h.publicURL = h.nginx.URL + "/"
 	case "symlink":
 		h.link = filepath.Join(h.root, "current")
@@ -248,8 +264,19 @@ func (h *host) assertLive(live string) {
 	switch h.mode {
 	case "nginx":
 		b, _ := os.ReadFile(h.nginx.UpstreamFile)
-		if want := fmt.Sprintf("127.0.0.1:%d;", h.ports[live]); !strings.Contains(string(b), want) {
-			h.t.Errorf("upstream file %q does not name %s", b, want)
+		// The first server line is the live one; the rest of the file
+		// keeps what it held.
+		first := strings.Index(string(b), "server 127.0.0.1:")
+		if want := fmt.Sprintf("server 127.0.0.1:%d", h.ports[live]); first < 0 || !strings.HasPrefix(string(b[first:]), want+";") && !strings.HasPrefix(string(b[first:]), want+" ") {
+			h.t.Errorf("upstream file %q does not name %s first", b, want)
+		}
+		if h.blocks {
+			for _, keep := range []string{"# app servers\n", " max_fails=2 fail_timeout=5s", "    keepalive 16;\n}\n",
+				fmt.Sprintf("\nupstream admin {\n    server 127.0.0.1:%d;\n}\n", h.ports["blue"])} {
+				if !strings.Contains(string(b), keep) {
+					h.t.Errorf("upstream file %q lost %q", b, keep)
+				}
+			}
 		}
 	case "symlink":
 		if got, _ := os.Readlink(h.link); got != h.dirs[live] {
@@ -336,7 +363,7 @@ func switches(t *testing.T) int {
 // mode while a load generator sends requests through the public URL, and
 // requires that not one request fails.
 func TestSwitchUnderLoad(t *testing.T) {
-	for _, mode := range []string{"nginx", "symlink"} {
+	for _, mode := range []string{"nginx", "nginx-blocks", "symlink"} {
 		t.Run(mode, func(t *testing.T) {
 			h := newHost(t, mode)
 			load := newLoadGen(h.publicURL, 8)
@@ -405,10 +432,13 @@ func TestFailureBeforeSwitchStopsIdle(t *testing.T) {
 // URL fail after the switch: traffic must go back to blue and green must
 // be stopped.
 func TestFailureAfterSwitchSwitchesBack(t *testing.T) {
-	for _, mode := range []string{"nginx", "symlink"} {
+	for _, mode := range []string{"nginx", "nginx-blocks", "symlink"} {
 		t.Run(mode, func(t *testing.T) {
 			h := newHost(t, mode)
-			h.extraInput = map[string]any{"expect_body": "colour=purple", "health_timeout": "2s"}
+			if h.extraInput == nil {
+				h.extraInput = map[string]any{}
+			}
+			h.extraInput["expect_body"], h.extraInput["health_timeout"] = "colour=purple", "2s"
 			load := newLoadGen(h.publicURL, 4)
 			_, err := h.release(t.Context())
 			r := load.finish()
@@ -416,7 +446,7 @@ func TestFailureAfterSwitchSwitchesBack(t *testing.T) {
 			if !errors.As(err, &rf) || !rf.RolledBack {
 				t.Fatalf("error = %v, want a failed and rolled back run\n%s", err, h.events)
 			}
-			if !h.events.has("step switch-" + mode + " finished") {
+			if !h.events.has("step switch-" + h.mode + " finished") {
 				t.Fatalf("the switch never happened, so this test proves nothing\n%s", h.events)
 			}
 			h.assertLive("blue")

@@ -16,8 +16,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -26,12 +24,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 )
 
 // asgAPI is the part of the Auto Scaling API the steps use.
@@ -91,7 +87,7 @@ type clients struct {
 	ec  *ec2.Client
 	elb *elbv2.Client
 	r53 *route53.Client
-	cw  *cloudwatch.Client
+	cw  *adaptiveCloudWatch
 }
 
 var shared clients
@@ -179,30 +175,12 @@ func (c *clients) cloudwatch() (cloudwatchAPI, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cw == nil {
-		opt, err := cloudwatchProtocol(os.Getenv(CloudWatchProtocolEnv))
-		if err != nil {
-			return nil, err
-		}
-		c.cw = cloudwatch.NewFromConfig(cfg, opt)
+		// The endpoint's protocol is found on first use (see
+		// adaptiveCloudWatch): AWS speaks the SDK's default, emulators may
+		// speak only awsQuery.
+		c.cw = newAdaptiveCloudWatch(cloudwatch.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg, queryProtocol))
 	}
 	return c.cw, nil
-}
-
-// CloudWatchProtocolEnv names the environment variable that picks the wire
-// protocol of CloudWatch calls: "cbor" (the SDK's default, RPCv2 CBOR) or
-// "query" (awsQuery, CloudWatch's original protocol, which AWS still
-// serves). Emulators lag behind: moto 5.2 answers awsQuery but not CBOR,
-// so the tests and the demo set "query"; against AWS either works.
-const CloudWatchProtocolEnv = "BLUEGREEN_CLOUDWATCH_PROTOCOL"
-
-func cloudwatchProtocol(v string) (func(*cloudwatch.Options), error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "", "cbor":
-		return func(*cloudwatch.Options) {}, nil
-	case "query":
-		return func(o *cloudwatch.Options) { o.Protocol = awsquery.New(schemas.GraniteServiceVersion20100801) }, nil
-	}
-	return nil, fmt.Errorf("%s=%q: expected cbor or query", CloudWatchProtocolEnv, v)
 }
 
 // APIError is a failed AWS call: which call, on which resource, and what

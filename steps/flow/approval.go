@@ -79,7 +79,7 @@ func approval(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		note, found, err := readApproval(file)
+		note, found, err := settledApproval(ctx, file, min(every, settle))
 		if err != nil {
 			return nil, err
 		}
@@ -111,6 +111,33 @@ func approval(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 			return nil, fmt.Errorf("flow.approval: wait for %s interrupted: %w", file, ctx.Err())
 		}
 	}
+}
+
+// settle is the longest pause between the two reads that settledApproval
+// compares.
+const settle = 200 * time.Millisecond
+
+// settledApproval reads the approval file twice, pause apart, and reports
+// it found only when both reads agree. A writer creates the file before it
+// writes the text (`echo reject REASON > FILE` opens with O_TRUNC first), so
+// a single read can see an empty file, which approves, while the operator
+// is in the middle of rejecting.
+func settledApproval(ctx context.Context, file string, pause time.Duration) (string, bool, error) {
+	first, found, err := readApproval(file)
+	if err != nil || !found {
+		return first, found, err
+	}
+	select {
+	case <-time.After(pause):
+	case <-ctx.Done():
+		return "", false, nil
+	}
+	second, found, err := readApproval(file)
+	if err != nil || !found || second != first {
+		// Still being written (or removed again): look at the next tick.
+		return "", false, err
+	}
+	return second, true, nil
 }
 
 // readApproval reads the approval file: found is false while it does not

@@ -86,3 +86,27 @@ func TestApprovalTimeoutAndCancel(t *testing.T) {
 		t.Errorf("flow.approval after cancel = %v; want context.Canceled", err)
 	}
 }
+
+// TestApprovalWaitsForTheWriter creates the file empty and writes the
+// rejection a moment later, as a shell redirect does: the step must not take
+// the empty file for an approval.
+func TestApprovalWaitsForTheWriter(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "approve")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := run(context.Background(), t, "flow.approval", map[string]any{"file": file, "every": "50ms", "timeout": "10m"}, nil)
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if _, err := f.WriteString("reject canary errors"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "rejected: canary errors") {
+		t.Errorf("flow.approval over a file written late = %v; want the rejection", err)
+	}
+}

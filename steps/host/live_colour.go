@@ -23,7 +23,9 @@ func init() {
 			{Name: "switch", Type: steps.String, Required: true, Enum: []string{"nginx", "symlink"},
 				Doc: "Where the live colour is recorded: the nginx upstream include file or the symlink."},
 			{Name: "upstream_file", Type: steps.String,
-				Doc: "The nginx upstream include file (switch: nginx).", Examples: []any{"/etc/nginx/bluegreen/app.upstream"}},
+				Doc: "The nginx upstream include file (switch: nginx): bare server lines or whole upstream blocks, as host.nginx.get-upstream reads.", Examples: []any{"/etc/nginx/bluegreen/app.upstream"}},
+			{Name: "upstream", Type: steps.String,
+				Doc: "switch nginx: the upstream block's name, when upstream_file holds several `upstream NAME { }` blocks that name a colour's port.", Examples: []any{"app"}},
 			{Name: "link", Type: steps.String,
 				Doc: "The symlink the web server serves (switch: symlink).", Examples: []any{"/srv/app/current"}},
 			{Name: "ports", Type: steps.Map, Items: steps.Int, Required: true,
@@ -54,8 +56,16 @@ func liveColourStep(_ context.Context, call *steps.Call) (steps.Outputs, error) 
 		if err != nil {
 			return nil, fmt.Errorf("host.live-colour: read upstream file: %w", err)
 		}
-		port, c := livePort(string(b), ports)
-		colour, found = c, fmt.Sprintf("%s names port %d", file, port)
+		f, err := parseUpstreamFile(file, string(b), p.String("upstream"), portsOf(ports))
+		if err != nil {
+			return nil, fmt.Errorf("host.live-colour: %w", err)
+		}
+		servers, _ := f.servers()
+		live, ok := liveServer(servers)
+		if !ok {
+			return nil, fmt.Errorf("host.live-colour: %s has no server that takes traffic (every server is missing, backup or down)", f.where())
+		}
+		colour, found = colourOfPort(ports, live.Port), fmt.Sprintf("%s names port %d (server %s)", f.where(), live.Port, live.Address)
 	case "symlink":
 		link := p.String("link")
 		if link == "" || len(dirs) == 0 {

@@ -25,7 +25,7 @@ func TestLiveColour(t *testing.T) {
 		{name: "nginx green", file: "server 127.0.0.1:8082;\n",
 			raw: map[string]any{"switch": "nginx", "upstream_file": upstream}, wantColour: "green", wantPort: 8082},
 		{name: "nginx unknown port", file: "server 127.0.0.1:9999;\n",
-			raw: map[string]any{"switch": "nginx", "upstream_file": upstream}, wantErr: "names port 9999, which is none of blue (port 8081"},
+			raw: map[string]any{"switch": "nginx", "upstream_file": upstream}, wantErr: "names port 9999 (server 127.0.0.1:9999), which is none of blue (port 8081"},
 		{name: "nginx without file", raw: map[string]any{"switch": "nginx"}, wantErr: `"upstream_file" is required`},
 		{name: "symlink blue", raw: map[string]any{"switch": "symlink", "link": filepath.Join(root, "current"), "dirs": dirsAny},
 			wantColour: "blue", wantPort: 8081},

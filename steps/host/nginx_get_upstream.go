@@ -13,9 +13,7 @@ func init() {
 		Kind:    "host.nginx.get-upstream",
 		Title:   "Read the nginx upstream",
 		Summary: "Reads which server an nginx upstream include file sends traffic to and, given the colours' ports, which colour that is.",
-		Doc: "The include file sits inside an `upstream` block (`upstream app { include " +
-			"/etc/nginx/bluegreen/app.upstream; }`) and holds `server` lines such as " +
-			"`server 127.0.0.1:8081;`. The live server is the first one not marked `backup` or " +
+		Doc: upstreamLayoutsDoc + " The live server is the first one not marked `backup` or " +
 			"`down`. Use the step as `detect` in a same-host runbook: the colour whose port " +
 			"the file names is live. It reads the file, not nginx's memory: " +
 			"host.nginx.set-upstream keeps the two equal by restoring the file when a test or " +
@@ -23,6 +21,7 @@ func init() {
 		Params: []steps.Param{
 			{Name: "file", Type: steps.String, Required: true,
 				Doc: "The upstream include file.", Examples: []any{"/etc/nginx/bluegreen/app.upstream"}},
+			upstreamParam,
 			{Name: "colours", Type: steps.Map, Items: steps.Int,
 				Doc:      "Port of each colour; the output colour is the one whose port is live.",
 				Examples: []any{map[string]any{"blue": 8081, "green": 8082}}},
@@ -44,13 +43,15 @@ func getUpstreamStep(_ context.Context, call *steps.Call) (steps.Outputs, error)
 	if err != nil {
 		return nil, fmt.Errorf("host.nginx.get-upstream: read upstream file: %w", err)
 	}
-	servers, err := parseUpstream(string(b))
+	colours := call.Params.Map("colours")
+	f, err := parseUpstreamFile(file, string(b), call.Params.String("upstream"), portsOf(colours))
 	if err != nil {
-		return nil, fmt.Errorf("host.nginx.get-upstream: parse %s: %w", file, err)
+		return nil, fmt.Errorf("host.nginx.get-upstream: %w", err)
 	}
+	servers, _ := f.servers()
 	live, ok := liveServer(servers)
 	if !ok {
-		return nil, fmt.Errorf("host.nginx.get-upstream: %s has no server that takes traffic (every server is missing, backup or down)", file)
+		return nil, fmt.Errorf("host.nginx.get-upstream: %s has no server that takes traffic (every server is missing, backup or down)", f.where())
 	}
 	addrs := make([]any, len(servers))
 	for i, s := range servers {
@@ -61,6 +62,6 @@ func getUpstreamStep(_ context.Context, call *steps.Call) (steps.Outputs, error)
 		"host":    live.Host,
 		"port":    live.Port,
 		"servers": addrs,
-		"colour":  colourOfPort(call.Params.Map("colours"), live.Port),
+		"colour":  colourOfPort(colours, live.Port),
 	}, nil
 }

@@ -15,7 +15,14 @@ func init() {
 		Kind:    "host.nginx.set-upstream",
 		Title:   "Switch the nginx upstream",
 		Summary: "Points an nginx upstream include file at another port, tests the configuration and reloads nginx; the undo points it back.",
-		Doc: "The file is replaced atomically (written beside, then renamed over), then " +
+		Doc: upstreamLayoutsDoc + "\n\n" +
+			"Only the servers that name a colour's port (`port`, `backup_port` or one of `colours`) " +
+			"are replaced: the new live server keeps the parameters of the one it replaces " +
+			"(weight, max_fails, fail_timeout, ...), and every other line stays as it was: other " +
+			"upstream blocks, keepalive, zone, comments, servers of no colour. A file that does " +
+			"not read as either layout is not changed, and the error says what was expected and " +
+			"what was found.\n\n" +
+			"The file is replaced atomically (written beside, then renamed over), then " +
 			"`test_command` checks the whole configuration and `reload_command` makes nginx " +
 			"load it. A reload is graceful: old workers finish the requests they hold, new " +
 			"ones use the new upstream, and no connection is refused.\n\n" +
@@ -27,6 +34,7 @@ func init() {
 		Params: []steps.Param{
 			{Name: "file", Type: steps.String, Required: true,
 				Doc: "The upstream include file (it must exist: nginx.conf includes it).", Examples: []any{"/etc/nginx/bluegreen/app.upstream"}},
+			upstreamParam,
 			{Name: "port", Type: steps.Int,
 				Doc: "The port of the copy that must take traffic. Give port or content.", Examples: []any{8082}},
 			{Name: "backup_port", Type: steps.Int,
@@ -39,7 +47,7 @@ func init() {
 			{Name: "host", Type: steps.String, Default: "127.0.0.1",
 				Doc: "The host of the server line."},
 			{Name: "content", Type: steps.String,
-				Doc: "The whole include file, written as given instead of a server line for port. The undo uses it to restore a file exactly."},
+				Doc: "The whole include file, written as given instead of switching the servers to port. The undo uses it to restore a file exactly."},
 			{Name: "test_command", Type: steps.List, Items: steps.String, Default: []any{"nginx", "-t"},
 				Doc: "The command that checks nginx's configuration (argv, no shell)."},
 			{Name: "reload_command", Type: steps.List, Items: steps.String, Default: []any{"nginx", "-s", "reload"},
@@ -80,21 +88,33 @@ func setUpstreamStep(ctx context.Context, call *steps.Call) (steps.Outputs, erro
 		return nil, fail("read upstream file: %w", err)
 	}
 	colours := p.Map("colours")
+	name := p.String("upstream")
+	ports := append(portsOf(colours), p.Int("port"), p.Int("backup_port"))
 	var next string
 	if p.Has("content") {
 		next = p.String("content")
 	} else {
-		next = renderUpstream(p.String("host"), p.Int("port"), colourOfPort(colours, p.Int("port")), p.Int("backup_port"))
+		// A file that does not read as an upstream file is left alone: a
+		// rewrite could not keep what it holds.
+		f, err := parseUpstreamFile(file, string(old), name, ports)
+		if err != nil {
+			return nil, fail("%w", err)
+		}
+		next, err = f.rewrite(p.String("host"), p.Int("port"), p.Int("backup_port"), portsOf(colours), colourOfPort(colours, p.Int("port")))
+		if err != nil {
+			return nil, fail("%w", err)
+		}
 	}
 	out := steps.Outputs{"changed": string(old) != next}
-	out["previous_port"], out["previous_colour"] = livePort(string(old), colours)
-	out["port"], out["colour"] = livePort(next, colours)
+	out["previous_port"], out["previous_colour"] = livePort(file, string(old), name, colours)
+	out["port"], out["colour"] = livePort(file, next, name, colours)
 
 	if !call.Undoing {
 		undo := steps.Undo{
 			Kind: "host.nginx.set-upstream",
 			Params: map[string]any{
 				"file":           file,
+				"upstream":       name,
 				"content":        string(old),
 				"test_command":   p.List("test_command"),
 				"reload_command": p.List("reload_command"),
@@ -129,14 +149,15 @@ func setUpstreamStep(ctx context.Context, call *steps.Call) (steps.Outputs, erro
 	return out, nil
 }
 
-// livePort returns the live port an include file names and its colour;
+// livePort returns the live port an upstream file names and its colour;
 // (0, "") when the file names none or does not parse (content restored by
 // an undo may be anything nginx accepts).
-func livePort(text string, colours map[string]any) (int, string) {
-	servers, err := parseUpstream(text)
+func livePort(path, text, name string, colours map[string]any) (int, string) {
+	f, err := parseUpstreamFile(path, text, name, portsOf(colours))
 	if err != nil {
 		return 0, ""
 	}
+	servers, _ := f.servers()
 	s, ok := liveServer(servers)
 	if !ok {
 		return 0, ""

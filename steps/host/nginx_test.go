@@ -37,12 +37,16 @@ func TestParseUpstream(t *testing.T) {
 		{name: "unix socket", text: "server unix:/run/app.sock;", wantLive: "unix:/run/app.sock", wantPort: 0, wantAll: []string{"unix:/run/app.sock"}},
 		{name: "other directives ignored", text: "keepalive 8;\nserver 127.0.0.1:8081;\n", wantLive: "127.0.0.1:8081", wantPort: 8081, wantAll: []string{"127.0.0.1:8081"}},
 		{name: "commented out only", text: "# server 127.0.0.1:8081;\n", wantAll: nil},
-		{name: "bad port", text: "server 127.0.0.1:99999;", wantErr: "invalid port"},
-		{name: "no address", text: "server ;", wantErr: "without an address"},
+		{name: "bad port", text: "server 127.0.0.1:99999;", wantErr: `expected a port from 1 to 65535, found "99999"`},
+		{name: "no address", text: "server ;", wantErr: `invalid number of arguments in "server" directive in test.upstream:1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			servers, err := parseUpstream(tt.text)
+			var servers []upstreamServer
+			f, err := parseUpstreamFile("test.upstream", tt.text, "", nil)
+			if err == nil {
+				servers, err = f.servers()
+			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want %q", err, tt.wantErr)
@@ -159,7 +163,8 @@ func TestNginxSetUpstreamCommands(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := renderUpstream("127.0.0.1", 8082, "green", 0); string(got) != want {
+				// The hand-written comment and the server's parameters stay.
+				if want := "# hand-written\nserver 127.0.0.1:8082 max_fails=2;\n"; string(got) != want {
 					t.Errorf("file = %q, want %q", got, want)
 				}
 				if out["previous_port"] != 8081 || out["port"] != 8082 || out["previous_colour"] != "blue" || out["colour"] != "green" {

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/octopus"
+)
+
+// injectedSet and injectedArtifact are service messages an attacker (or an
+// unlucky command) prints: they would set BlueGreen.Live to "evil" and
+// attach /etc/passwd.
+const (
+	injectedSet      = "##octopus[setVariable name='Qmx1ZUdyZWVuLkxpdmU=' value='ZXZpbA==']"
+	injectedArtifact = "##octopus[createArtifact path='L2V0Yy9wYXNzd2Q=' name='cGFzc3dk' length='MQ==']"
+)
+
+// injectionRunbook echoes the injected messages from every place outside
+// text reaches the output: a flow.log message at info and warn level, a
+// command's stdout (which also lands in the "done ... outputs=" log line),
+// a half marker split over two lines, an unterminated message that would
+// swallow the next line, and the failure's message.
+const injectionRunbook = `version: 1
+name: inject
+inputs:
+  fail: {type: bool, default: false}
+colours: {blue: {}, green: {}}
+steps:
+  - uses: flow.log
+    with: {message: "` + injectedSet + `"}
+  - uses: flow.log
+    with: {message: "` + injectedArtifact + `", level: warn}
+  - id: cmd
+    uses: host.exec
+    with:
+      command: [printf, "%s\n%s\n##oct\nopus[setVariable name='SW5qZWN0ZWQ=' value='eA==']\nopen ##octopus[setVariable \n", "` + injectedSet + `", "` + injectedArtifact + `"]
+  - uses: flow.fail
+    if: inputs.fail
+    with: {message: "` + injectedSet + `"}
+`
+
+// TestOctopusOutputObeysOnlyOurMessages is the issue's reproduction: a
+// runbook whose flow.log messages and host.exec output hold setVariable and
+// createArtifact messages, run with --octopus-output and parsed the way
+// Calamari parses stdout, yields no message but bluegreen's own.
+func TestOctopusOutputObeysOnlyOurMessages(t *testing.T) {
+	dir := t.TempDir()
+	rb := filepath.Join(dir, "inject.yaml")
+	if err := os.WriteFile(rb, []byte(injectionRunbook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BLUEGREEN_REPORT_DIR", dir)
+	for _, fail := range []string{"false", "true"} {
+		var out, errb bytes.Buffer
+		code := Main([]string{"run", rb, "--octopus-output", "--state", filepath.Join(dir, "st-"+fail), "--set", "fail=" + fail}, nil, &out, &errb)
+		if (fail == "false") != (code == 0) {
+			t.Fatalf("fail=%s: exit %d\n%s%s", fail, code, out.String(), errb.String())
+		}
+		if !strings.Contains(out.String(), "# #octopus[setVariable") {
+			t.Fatalf("fail=%s: the logged text is missing (it should stay readable):\n%s", fail, out.String())
+		}
+		assertOnlyOurs(t, out.String(), dir)
+	}
+
+	// Single-step mode: the step's stdout is an output variable (base64,
+	// harmless) and a log line.
+	var out, errb bytes.Buffer
+	code := Main([]string{"step", "run", "host.exec", "--param", "command=[printf, \"" + injectedSet + "\\n" + injectedArtifact + "\"]", "--octopus-output", "--log-level", "debug"}, nil, &out, &errb)
+	if code != 0 {
+		t.Fatalf("step run: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	assertOnlyOurs(t, out.String(), dir)
+	vars, _ := octopus.Variables(mustDecode(t, bytes.NewBufferString(out.String())))
+	if vars["stdout"] != injectedSet+"\n"+injectedArtifact {
+		t.Errorf("step run: the command's output must arrive intact as the stdout variable, got %q", vars["stdout"])
+	}
+	out.Reset()
+	code = Main([]string{"step", "run", "flow.fail", "--param", "message=" + injectedSet, "--octopus-output"}, nil, &out, &errb)
+	if code != 1 {
+		t.Fatalf("step run flow.fail: exit %d", code)
+	}
+	assertOnlyOurs(t, out.String(), dir)
+}
+
+// assertOnlyOurs parses stdout as Calamari does and fails on any message
+// bluegreen did not mean: a variable outside BlueGreen.*, a colour other
+// than blue or green, an artifact other than the run report.
+func assertOnlyOurs(t *testing.T, stdout, reportDir string) {
+	t.Helper()
+	msgs, err := octopus.Decode(strings.NewReader(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		switch m.Name {
+		case "setVariable":
+			name, value := m.Attrs["name"], m.Attrs["value"]
+			switch {
+			case name == octopus.VarLive || name == octopus.VarIdle:
+				if value != "blue" && value != "green" {
+					t.Errorf("%s set to %q", name, value)
+				}
+			case name == octopus.VarRunID, strings.HasPrefix(name, "BlueGreen.Steps."),
+				// step run names outputs by themselves
+				name == "stdout", name == "stderr", name == "exit_code":
+			default:
+				t.Errorf("obeyed an injected variable: %v", m)
+			}
+		case "createArtifact":
+			if filepath.Dir(m.Attrs["path"]) != reportDir || !strings.HasPrefix(m.Attrs["name"], "bluegreen-report-") {
+				t.Errorf("obeyed an injected artifact: %v", m)
+			}
+		case "resultMessage", "stdout-warning", "stdout-default":
+		default:
+			t.Errorf("obeyed an injected message: %v", m)
+		}
+	}
+}

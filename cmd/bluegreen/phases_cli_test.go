@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/steps"
+)
+
+// shippedRunbook returns the path of a runbook in the repository's runbooks/.
+func shippedRunbook(name string) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "runbooks", name)
+}
+
+// TestPlanPhasesOfShippedRunbooks checks the phase boundaries an Octopus
+// deployment process relies on: `plan --phase P` of every shipped runbook
+// lists exactly P's top-level steps, so Octopus can deploy the package
+// between prepare and promote, and cleanup runs last.
+func TestPlanPhasesOfShippedRunbooks(t *testing.T) {
+	aws := map[string][]string{
+		"prepare": {"live_group", "idle_image", "scale_idle", "idle_instances", "idle_registered", "tag_idle"},
+		"promote": {"idle_healthy", "shift", "live_variable", "retag_new_live", "retag_new_idle"},
+		"cleanup": {"scale_down_delay", "scale_down_old"},
+	}
+	dns := map[string][]string{
+		"prepare": append([]string{"records", "records_match"}, aws["prepare"]...),
+		"promote": aws["promote"], "cleanup": aws["cleanup"],
+	}
+	want := map[string]map[string][]string{
+		"alb-weighted.yaml": aws,
+		"weighted-dns.yaml": dns,
+		"same-host.yaml": {
+			"prepare": {"idle-port-free", "idle"},
+			"promote": {"start-idle", "idle-listening", "idle-healthy", "drift", "identity", "switch-nginx", "switch-symlink", "verify"},
+			"cleanup": {"drain", "stop-old", "old-port-free"},
+		},
+		"env-swap.yaml": {
+			"prepare": {"check_inputs", "idle_healthy", "idle_writable", "bulk_sync"},
+			"promote": {"freeze_live", "final_sync", "live_parity", "parity", "swap", "targets_to_prod", "targets_to_preprod", "live_variable"},
+			"cleanup": {"new_prod_writable"},
+		},
+	}
+	for book, phases := range want {
+		path := shippedRunbook(book)
+		rb, err := engine.Load(path, steps.Default)
+		if err != nil {
+			t.Fatalf("load %s: %v", book, err)
+		}
+		// Only the phases that a deployment process interleaves with its
+		// own steps, in this order; no steps outside them.
+		if !slices.Equal(rb.Phases, []string{"prepare", "promote", "cleanup"}) {
+			t.Errorf("%s: phases %v, want [prepare promote cleanup]", book, rb.Phases)
+		}
+		args := []string{"plan", path, "--live", "blue", "--output", "json", "--state", t.TempDir()}
+		for _, in := range rb.Inputs {
+			if in.Default == nil && in.Required {
+				args = append(args, "--set", in.Name+"="+dummyInput(in))
+			}
+		}
+		for phase, ids := range phases {
+			r := bg(t, append(slices.Clone(args), "--phase", phase)...)
+			r.wantCode(t, ExitOK)
+			var p engine.Plan
+			if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+				t.Fatalf("%s --phase %s: not JSON: %v\n%s", book, phase, err, r.stdout)
+			}
+			var got []string
+			for _, s := range p.Steps {
+				if s.Phase != phase {
+					t.Errorf("%s --phase %s lists %s of phase %s", book, phase, s.Path, s.Phase)
+				}
+				// Steps inside a foreach (shift[0]/weights) count as their loop.
+				top, _, _ := strings.Cut(s.Path, "/")
+				top, _, _ = strings.Cut(top, "[")
+				if !slices.Contains(got, top) {
+					got = append(got, top)
+				}
+			}
+			if !slices.Equal(got, ids) {
+				t.Errorf("%s --phase %s: steps %v, want %v", book, phase, got, ids)
+			}
+		}
+		bg(t, append(slices.Clone(args), "--phase", "deploy")...).wantCode(t, ExitInvalid)
+	}
+}
+
+// dummyInput is a well-typed value for a required input: plan with --live
+// runs nothing, so the value only has to parse.
+func dummyInput(in *engine.Input) string {
+	switch in.Type {
+	case steps.Int:
+		return "8081"
+	case steps.List:
+		return "[x]"
+	case steps.Bool:
+		return "true"
+	case steps.Duration:
+		return "1s"
+	}
+	return "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/1"
+}
