@@ -133,7 +133,8 @@ func run(ctx context.Context, runbook, bin, logLevel string, rollback bool, timi
 		}
 	}
 	banner("status")
-	return command(ctx, env, bin, "status", runbook, "--state", filepath.Join(tmp, "state"))
+	// status finds the application's record by the inputs that name it.
+	return command(ctx, env, bin, append([]string{"status"}, args[1:]...)...)
 }
 
 func printState(ctx context.Context, topo *awstest.Topology) error {
