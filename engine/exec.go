@@ -974,7 +974,7 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 	var lastVals map[string]any
 	var lastErr error
 	for attempt := 1; ; attempt++ {
-		out, err := safeRun(ctx, inst, call)
+		out, err := rc.poll(ctx, inst, call, g.Timeout-time.Since(start))
 		elapsed := time.Since(start)
 		ev := &GateEvaluated{Path: path, Label: st.Label(), Attempt: attempt, Elapsed: elapsed, Needed: g.Passes}
 		if err != nil {
