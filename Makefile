@@ -9,7 +9,7 @@ FUZZTIME ?= 20s
 # The packages `make bench` runs.
 BENCH_PKGS ?= ./...
 
-# CI=true turns a missing nginx, PostgreSQL or moto_server from a skipped
+# CI=true turns a missing nginx, PostgreSQL, chromium or moto_server from a skipped
 # integration test into a failed one; pass it on when it is set.
 ifdef CI
 export CI

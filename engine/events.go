@@ -106,6 +106,9 @@ type GateEvaluated struct {
 	Needed  int            `json:"needed"`
 	Values  map[string]any `json:"values,omitempty"`
 	Error   string         `json:"error,omitempty"`
+	// Expression is the gate expression the verdict comes from: fail when
+	// it held, until otherwise (fail for a gate that has only fail).
+	Expression string `json:"expression,omitempty"`
 }
 
 // ChangeRecorded is sent when a step's undo has been journaled, before the

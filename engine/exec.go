@@ -119,6 +119,9 @@ type runCtx struct {
 	phase   string
 	ctx     context.Context
 	lease   *lease
+	// detected holds what detect's step returned, for the traffic the run
+	// started from.
+	detected steps.Outputs
 }
 
 func newRunID() string {
@@ -484,6 +487,9 @@ func (rc *runCtx) execute(ctx context.Context, mode string) (*Result, error) {
 	x, rb, run := rc.x, rc.rb, rc.run
 	start := time.Now()
 	x.emit(rc, &RunStarted{Runbook: rb.Name, Mode: mode, Phase: rc.phase, Live: run.Live, Idle: run.Idle, Inputs: rc.scrubMap(rb.RedactInputs(rc.inputs))})
+	if rc.detected != nil && rb.Detect != nil {
+		rc.emitTraffic("detect", rb.Detect.Step.Spec, rc.detected, TrafficDetect)
+	}
 	err := rc.list(ctx, rb.Steps, "", map[string]any{}, true)
 	if lerr := rc.lease.check(); lerr != nil {
 		// Another worker holds the application now: report and write
@@ -610,6 +616,7 @@ func (rc *runCtx) detect(ctx context.Context, stored string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", d.Step.Uses, err)
 	}
+	rc.detected = out
 	for k, v := range out {
 		vals[k] = v
 	}
@@ -815,6 +822,7 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 		return err
 	}
 	x.emit(rc, &StepFinished{Path: path, ID: st.ID, Label: st.Label(), Kind: st.Uses, Outputs: rc.scrubMap(public), Duration: time.Since(began), Sensitive: withheld, SensitiveOutputs: secretOut})
+	rc.emitTraffic(path, st.Spec, out, TrafficStep)
 	return nil
 }
 
@@ -946,8 +954,10 @@ func (rc *runCtx) applyUndo(ctx context.Context, e *state.Entry, attempts int, b
 				return ctx.Err()
 			}
 		}
-		_, err = safeRun(ctx, spec.New(), &steps.Call{Params: params, Log: rc.x.Log.With().Str("undo", e.Step).Logger(), BeforeChange: steps.NoChange, Undoing: true})
+		var out steps.Outputs
+		out, err = safeRun(ctx, spec.New(), &steps.Call{Params: params, Log: rc.x.Log.With().Str("undo", e.Step).Logger(), BeforeChange: steps.NoChange, Undoing: true})
 		if err == nil {
+			rc.emitTraffic(e.Step, spec, out, TrafficUndo)
 			return nil
 		}
 	}
@@ -1016,6 +1026,7 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 				if err != nil {
 					return nil, fmt.Errorf("gate fail: %w", err)
 				}
+				ev.Expression = g.Fail.Source
 				if bad {
 					ev.Verdict = VerdictFail
 					rc.x.emit(rc, ev)
@@ -1027,6 +1038,7 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 				if err != nil {
 					return nil, fmt.Errorf("gate until: %w", err)
 				}
+				ev.Expression = g.Until.Source
 				if ok {
 					passes++
 				} else {

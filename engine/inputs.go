@@ -55,7 +55,13 @@ func ReadInputsFile(path string) (map[string]any, error) {
 // sensitive inputs never appear in the errors.
 func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 	out := map[string]any{}
-	var probs []string
+	// Problems with a declared input point at its declaration; an unknown
+	// input has none, so it points at the top of the runbook.
+	type problem struct {
+		at  Pos
+		msg string
+	}
+	var probs []problem
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
 		keys = append(keys, k)
@@ -67,7 +73,7 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 			for _, in := range r.Inputs {
 				names = append(names, in.Name)
 			}
-			probs = append(probs, fmt.Sprintf("unknown input %q%s (declared inputs: %s)", k, hint(k, names), list(names)))
+			probs = append(probs, problem{Pos{1, 1}, fmt.Sprintf("unknown input %q%s (declared inputs: %s)", k, hint(k, names), list(names))})
 		}
 	}
 	for _, in := range r.Inputs {
@@ -77,7 +83,7 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 			case in.Default != nil:
 				out[in.Name] = in.Default
 			case in.Required:
-				probs = append(probs, fmt.Sprintf("missing required input %q (%s): pass it with --set %s=VALUE", in.Name, orType(in), in.Name))
+				probs = append(probs, problem{in.Pos, fmt.Sprintf("missing required input %q (%s): pass it with --set %s=VALUE", in.Name, orType(in), in.Name)})
 			default:
 				out[in.Name] = zero(in.Type)
 			}
@@ -86,24 +92,28 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 		cv, err := steps.Coerce(in.Type, "", v)
 		if err != nil {
 			if in.Sensitive {
-				probs = append(probs, fmt.Sprintf("input %q: expected %s", in.Name, steps.Describe(in.Type)))
+				probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: expected %s", in.Name, steps.Describe(in.Type))})
 			} else {
-				probs = append(probs, fmt.Sprintf("input %q: %v", in.Name, err))
+				probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: %v", in.Name, err)})
 			}
 			continue
 		}
 		if len(in.Enum) > 0 {
 			if s, _ := cv.(string); !contains(in.Enum, s) {
-				probs = append(probs, fmt.Sprintf("input %q: expected one of %s, found %q", in.Name, strings.Join(in.Enum, ", "), s))
+				probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: expected one of %s, found %q", in.Name, strings.Join(in.Enum, ", "), s)})
 				continue
 			}
+		}
+		if msg := in.check(cv); msg != "" {
+			probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: %s", in.Name, msg)})
+			continue
 		}
 		out[in.Name] = cv
 	}
 	if len(probs) > 0 {
 		e := &InvalidError{}
 		for _, p := range probs {
-			e.Diags = append(e.Diags, &Diagnostic{File: r.File, Pos: Pos{1, 1}, Message: p})
+			e.Diags = append(e.Diags, &Diagnostic{File: r.File, Pos: p.at, Message: p.msg})
 		}
 		return nil, e
 	}

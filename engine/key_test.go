@@ -188,9 +188,11 @@ steps:
 	if terr := <-taken; terr != nil {
 		t.Fatal(terr)
 	}
+	// The run notices at its next renewal: between the break and the
+	// other worker's acquire (no holder yet) or after it (naming it).
 	var lost *state.LeaseLostError
-	if !errors.As(err, &lost) || lost.Holder == nil || lost.Holder.RunID != "b-run" {
-		t.Fatalf("run = %v; want a LeaseLostError naming run b-run", err)
+	if !errors.As(err, &lost) || lost.Holder != nil && lost.Holder.RunID != "b-run" {
+		t.Fatalf("run = %v; want a LeaseLostError (naming run b-run if it names a holder)", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("the run noticed the lost lease after %s", d)

@@ -38,7 +38,9 @@ type Input struct {
 	Required  bool
 	Sensitive bool
 	Enum      []string
-	Pos       Pos
+	// Rules are the input's validate: entries (validate_inputs.go).
+	Rules []*Rule
+	Pos   Pos
 }
 
 // Colour is one of the two stacks. Its attributes are templates evaluated

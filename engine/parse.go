@@ -434,7 +434,7 @@ func (p *parser) inputs(n *yaml.Node) {
 		}
 		in := &Input{Name: name, Type: steps.String, Required: true, Pos: pos(k)}
 		what := "input " + name
-		f := p.fields(v, what, "type", "description", "default", "required", "sensitive", "enum")
+		f := p.fields(v, what, "type", "description", "default", "required", "sensitive", "enum", "validate")
 		if t, ok := f["type"]; ok {
 			if s, ok := p.str(t, what+": type"); ok {
 				switch steps.Type(s) {
@@ -484,6 +484,14 @@ func (p *parser) inputs(n *yaml.Node) {
 		if len(in.Enum) > 0 && in.Default != nil {
 			if s, _ := in.Default.(string); !contains(in.Enum, s) {
 				p.d.add(pos(f["default"]), "%s: default: expected one of %s, found %q", what, strings.Join(in.Enum, ", "), s)
+			}
+		}
+		if x, ok := f["validate"]; ok {
+			p.inputRules(x, in, what)
+			if in.Default != nil {
+				if msg := in.check(in.Default); msg != "" {
+					p.d.add(pos(f["default"]), "%s: default: %s", what, msg)
+				}
 			}
 		}
 		p.rb.Inputs = append(p.rb.Inputs, in)

@@ -75,6 +75,17 @@ func Schema(reg *steps.Registry) []byte {
 			"required":    map[string]any{"type": "boolean"},
 			"sensitive":   map[string]any{"type": "boolean"},
 			"enum":        map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+			"validate": map[string]any{
+				"type":        "array",
+				"description": "Rules the value must meet, checked in order before anything runs (and for the default at load).",
+				"items": map[string]any{
+					"type": "object", "additionalProperties": false, "required": []string{"rule"},
+					"properties": map[string]any{
+						"rule":    withDoc(condition, "A condition over value (the input's typed value), e.g. len(value) > 0."),
+						"message": map[string]any{"type": "string", "description": "What is expected, shown when the rule fails."},
+					},
+				},
+			},
 		},
 	}
 	root := map[string]any{

@@ -141,6 +141,12 @@ func (s *Spec) check() error {
 			return fmt.Errorf("output %q: type is required", o.Name)
 		}
 	}
+	if s.Traffic != "" {
+		o := s.Output(s.Traffic)
+		if o == nil || (o.Type != Map && o.Type != String && o.Type != Int) {
+			return fmt.Errorf("traffic %q: must name a declared map, string or int output", s.Traffic)
+		}
+	}
 	return nil
 }
 

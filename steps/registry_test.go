@@ -56,6 +56,8 @@ func TestRegisterRejects(t *testing.T) {
 		{"output name", func(s *Spec) { s.Outputs[0].Name = "Done" }, "lower_snake_case"},
 		{"output twice", func(s *Spec) { s.Outputs = append(s.Outputs, s.Outputs[0]) }, "declared twice"},
 		{"output without type", func(s *Spec) { s.Outputs[0].Type = "" }, "type is required"},
+		{"traffic names no output", func(s *Spec) { s.Traffic = "weights" }, "traffic \"weights\""},
+		{"traffic names a bool output", func(s *Spec) { s.Traffic = "done" }, "map, string or int output"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := validSpec("test.thing")

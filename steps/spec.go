@@ -97,6 +97,15 @@ type Spec struct {
 	Mutates bool
 	// Credentials names the connection the step needs.
 	Credentials Credentials
+	// Traffic names the output that says where production traffic goes
+	// once the step has run, so that run reports can draw each colour's
+	// share over time without knowing any kind by name. A Map output holds
+	// weights keyed by whatever the step routes to (record set identifiers,
+	// target group ARNs); a String or Int output names the one target
+	// that now takes all traffic (a folder, a port). The engine maps keys
+	// to colours through the colours' names and attribute values. Empty means the step does not
+	// report traffic.
+	Traffic string
 	// New returns a fresh step. It must have no side effects: no network,
 	// no files, no clients created. Clients are made lazily in Run.
 	New func() Step

@@ -202,6 +202,15 @@ func TestExitCodes(t *testing.T) {
 		{"missing runbook file", []string{"validate", "NOPE"}, "cannot read runbook"},
 		{"no runbook argument", []string{"run"}, "accepts 1 arg"},
 		{"unknown command", []string{"deploy", "RB"}, `unknown command "deploy"`},
+		// Enum-like flags are checked when parsed, whatever the run would
+		// do: --recover banana used to pass when nothing was unfinished.
+		{"unknown recover", []string{"run", "RB", "--set", "count=1", "--recover", "banana"}, `invalid argument "banana" for "--recover" flag: expected fail, rollback or resume, found "banana"`},
+		{"unknown progress", []string{"run", "RB", "--set", "count=1", "--progress", "sometimes"}, `expected auto, always or never, found "sometimes"`},
+		{"unknown log format", []string{"run", "RB", "--set", "count=1", "--log-format", "xml"}, `expected auto, console or json, found "xml"`},
+		{"unknown log level", []string{"validate", "RB", "--log-level", "loud"}, `expected debug, info, warn or error, found "loud"`},
+		{"unknown output", []string{"status", "RB", "-o", "yaml"}, `expected text or json, found "yaml"`},
+		{"unknown plan output", []string{"plan", "RB", "--set", "count=1", "-o", "yaml"}, `expected text or json, found "yaml"`},
+		{"unknown steps output", []string{"steps", "-o", "xml"}, `expected text or json, found "xml"`},
 	}
 	for _, tc := range usage {
 		t.Run(tc.name, func(t *testing.T) {

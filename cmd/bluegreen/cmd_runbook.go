@@ -98,14 +98,14 @@ func (a *app) prepare(cmd *cobra.Command, path string, f *runFlags) (*engine.Run
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	x, err := a.executor(cmd, rb, f)
+	x, err := a.executor(cmd, rb, f, raw)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return rb, raw, x, nil
 }
 
-func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*engine.Executor, error) {
+func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags, raw map[string]any) (*engine.Executor, error) {
 	st, err := state.Open(f.stateSpec, filepath.Join(filepath.Dir(rb.File), ".bluegreen"))
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("--state: %w", err)}
@@ -115,6 +115,13 @@ func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*en
 		return nil, err
 	}
 	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover, Secrets: a.secrets, Lease: lease, KeyScope: f.keyScope}
+	// The recorder comes first so that the report exists when the other
+	// sinks see the run finish (the Octopus sink attaches it). It needs the
+	// application's state key; when the inputs do not name it, the command
+	// itself fails on the same inputs and there is no run to report.
+	if key, err := x.KeyFor(rb, raw); err == nil {
+		x.Sinks = append(x.Sinks, a.recorder(st, key, rb))
+	}
 	switch show, err := a.showProgress(cmd, f); {
 	case err != nil:
 		return nil, err
@@ -193,7 +200,7 @@ snippet. Exit 0 when all are valid, 2 otherwise. Nothing is contacted.`,
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	enumVarP(c.Flags(), &output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	return c
 }
 
@@ -228,7 +235,7 @@ be known before the run. It makes no API call that changes anything.`,
 	f.addState(c)
 	c.Flags().StringVar(&f.phase, "phase", "", "plan only this phase")
 	c.Flags().StringVar(&f.live, "live", "", "assume this live colour instead of running detect")
-	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	return c
 }
 
@@ -281,9 +288,9 @@ func (a *app) runLike(use, short, long string, fn func(x *engine.Executor, cmd *
 	f.addState(c)
 	if phase {
 		c.Flags().StringVar(&f.phase, "phase", "", "run only the steps of this phase (later phases run in later invocations)")
-		c.Flags().StringVar(&f.recover, "recover", "fail", "when the last run did not finish (crash, interrupt, stop): fail, rollback (undo it, then run) or resume (finish it)")
+		enumVarP(c.Flags(), &f.recover, "recover", "", "fail", []string{"fail", "rollback", "resume"}, "when the last run did not finish (crash, interrupt, stop): fail, rollback (undo it, then run) or resume (finish it)")
 	}
-	c.Flags().StringVar(&f.progress, "progress", "auto", "live progress view on stderr instead of per-event log lines: auto (on a terminal), always, never")
+	enumVarP(c.Flags(), &f.progress, "progress", "", "auto", []string{"auto", "always", "never"}, "live progress view on stderr instead of per-event log lines: auto (on a terminal), always, never")
 	c.Flags().BoolVar(&f.octopusOutput, "octopus-output", false, "print Octopus service messages (output variables, warnings, result message); logs go to stdout")
 	return c
 }
@@ -381,6 +388,6 @@ func (a *app) statusCmd() *cobra.Command {
 	}
 	f.addInputs(c)
 	f.addState(c)
-	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	return c
 }

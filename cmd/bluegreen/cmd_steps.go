@@ -49,7 +49,7 @@ func (a *app) stepsCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	enumVarP(c.Flags(), &output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	return c
 }
 
@@ -221,7 +221,7 @@ would journal, so a pipeline can keep it; a gate is a runbook feature, not a ste
 	run.Flags().StringArrayVar(&params, "param", nil, "a step param: --param name=value (repeatable)")
 	run.Flags().StringArrayVar(&paramEnvs, "param-env", nil, "a step param read from an environment variable: --param-env name=ENV_VAR (for secrets: arguments show in ps)")
 	run.Flags().BoolVar(&octo, "octopus-output", false, "print outputs as Octopus output variables (service messages)")
-	run.Flags().StringVarP(&output, "output", "o", "json", "output format: json")
+	enumVarP(run.Flags(), &output, "output", "o", "json", []string{"json"}, "output format: json")
 	c.AddCommand(run)
 	return c
 }

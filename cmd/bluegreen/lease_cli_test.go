@@ -191,16 +191,9 @@ func TestUnlockForce(t *testing.T) {
 	dir := t.TempDir()
 	rb := writeRunbook(t, dir, "lease.yaml", leaseRunbook)
 	st := filepath.Join(dir, "state")
-	s := bg(t, "status", rb, "--state", st)
-	s.wantCode(t, ExitOK)
-	key := ""
-	for _, l := range strings.Split(s.stdout, "\n") {
-		if strings.HasPrefix(l, "key:") {
-			key = strings.TrimSpace(strings.TrimPrefix(l, "key:"))
-		}
-	}
+	key := appKey(t, rb, st)
 	if !strings.HasPrefix(key, "cli-lease-") {
-		t.Fatalf("status names key %q:\n%s", key, s.stdout)
+		t.Fatalf("status names key %q", key)
 	}
 	store, _ := state.NewFileStore(st)
 	// A holder on another host without a lease: never taken over by itself.
@@ -222,3 +215,17 @@ func TestUnlockForce(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// appKey asks status for the state key of the runbook's application.
+func appKey(t *testing.T, rb, st string, args ...string) string {
+	t.Helper()
+	s := bg(t, append([]string{"status", rb, "--state", st}, args...)...)
+	s.wantCode(t, ExitOK)
+	for _, l := range strings.Split(s.stdout, "\n") {
+		if strings.HasPrefix(l, "key:") {
+			return strings.TrimSpace(strings.TrimPrefix(l, "key:"))
+		}
+	}
+	t.Fatalf("status names no key:\n%s", s.stdout)
+	return ""
+}

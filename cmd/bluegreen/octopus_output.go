@@ -80,6 +80,7 @@ func newOctopusSink(a *app, rb *engine.Runbook) engine.Sink {
 		case *engine.RunFinished:
 			path, err := writeReport(ev.RunID, report)
 			fail(err)
+			fail(attachHTMLReport(a))
 			var runErr error
 			if ev.Error != "" {
 				runErr = errors.New(ev.Error)

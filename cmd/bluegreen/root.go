@@ -34,6 +34,8 @@ type app struct {
 	signal    atomic.Int32
 	// secrets masks sensitive values in everything the logger writes.
 	secrets *engine.SecretWriter
+	// reportPath is the HTML report the last finished run wrote.
+	reportPath string
 }
 
 // Main runs the CLI and returns the exit code; main() only calls os.Exit.
@@ -103,12 +105,12 @@ Exit codes: 0 success, 1 run failed (rolled back or stopped), 2 invalid input,
 			return a.setupLog(cmd)
 		},
 	}
-	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), console, json")
+	enumVarP(root.PersistentFlags(), &a.logLevel, "log-level", "", "info", []string{"debug", "info", "warn", "error"}, "log level: debug, info, warn, error")
+	enumVarP(root.PersistentFlags(), &a.logFormat, "log-format", "", "auto", []string{"auto", "console", "json"}, "log format: auto (console on a terminal, JSON otherwise), console, json")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		a.validateCmd(), a.planCmd(), a.runCmd(), a.resumeCmd(), a.rollbackCmd(), a.statusCmd(),
-		a.stepsCmd(), a.stepCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd(),
+		a.stepsCmd(), a.stepCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd(), a.reportCmd(),
 		newTemplatesCmd(), newOctopusCmd(),
 	)
 	for _, extra := range extraCommands {

@@ -42,6 +42,7 @@ func init() {
 		},
 		Mutates:     true,
 		Credentials: steps.AWSCredentials,
+		Traffic:     "weights",
 		New:         func() steps.Step { return &elbSetWeights{verifyDelay: time.Second} },
 	})
 }

@@ -31,6 +31,7 @@ func init() {
 			{Name: "total", Type: steps.Int, Doc: "Sum of the weights."},
 		},
 		Credentials: steps.AWSCredentials,
+		Traffic:     "weights",
 		New:         func() steps.Step { return &r53GetWeights{} },
 	})
 }

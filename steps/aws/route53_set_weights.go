@@ -39,6 +39,7 @@ func init() {
 		},
 		Mutates:     true,
 		Credentials: steps.AWSCredentials,
+		Traffic:     "weights",
 		New:         func() steps.Step { return &r53SetWeights{} },
 	})
 }

@@ -38,7 +38,8 @@ func init() {
 			{Name: "port", Type: steps.Int, Doc: "The live colour's port."},
 			{Name: "dir", Type: steps.String, Doc: "The live colour's folder (empty when dirs is not given)."},
 		},
-		New: func() steps.Step { return steps.StepFunc(liveColourStep) },
+		Traffic: "colour",
+		New:     func() steps.Step { return steps.StepFunc(liveColourStep) },
 	})
 }
 

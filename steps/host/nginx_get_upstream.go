@@ -33,7 +33,8 @@ func init() {
 			{Name: "servers", Type: steps.List, Doc: "Every server address in the file, in order."},
 			{Name: "colour", Type: steps.String, Doc: "The colour whose port is live; empty when none matches or colours is not given."},
 		},
-		New: func() steps.Step { return steps.StepFunc(getUpstreamStep) },
+		Traffic: "port",
+		New:     func() steps.Step { return steps.StepFunc(getUpstreamStep) },
 	})
 }
 

@@ -66,6 +66,7 @@ func init() {
 			{Name: "colour", Type: steps.String, Doc: "The colour live now, when colours is given."},
 		},
 		Mutates: true,
+		Traffic: "port",
 		New:     func() steps.Step { return steps.StepFunc(setUpstreamStep) },
 	})
 }

@@ -28,7 +28,8 @@ func init() {
 			{Name: "resolved", Type: steps.String, Doc: "The target as an absolute path (a relative target is taken from the link's folder)."},
 			{Name: "colour", Type: steps.String, Doc: "The colour whose folder the link points at; empty when none matches or colours is not given."},
 		},
-		New: func() steps.Step { return steps.StepFunc(readSymlinkStep) },
+		Traffic: "target",
+		New:     func() steps.Step { return steps.StepFunc(readSymlinkStep) },
 	})
 }
 

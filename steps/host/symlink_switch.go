@@ -35,6 +35,7 @@ func init() {
 			{Name: "colour", Type: steps.String, Doc: "The colour served now, when colours is given."},
 		},
 		Mutates: true,
+		Traffic: "target",
 		New:     func() steps.Step { return steps.StepFunc(switchSymlinkStep) },
 	})
 }

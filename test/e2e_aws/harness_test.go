@@ -50,6 +50,9 @@ type world struct {
 	cnt   *awstest.Counter
 	store state.Store
 	book  string
+	// path, when set, is the runbook file to run instead of book's.
+	path  string
+	sinks []engine.Sink
 	mu    sync.Mutex
 	log   []engine.Event
 	// onEvent runs for every event, to inject faults at a given moment.
@@ -89,11 +92,15 @@ func (w *world) inputs(over map[string]string) map[string]any {
 // run runs the world's runbook once and returns its result or error.
 func (w *world) run(over map[string]string) (*engine.Result, error) {
 	w.t.Helper()
-	rb, err := engine.Load(runbookPath(w.book), steps.Default)
+	path := w.path
+	if path == "" {
+		path = runbookPath(w.book)
+	}
+	rb, err := engine.Load(path, steps.Default)
 	if err != nil {
 		w.t.Fatalf("load %s: %v", w.book, err)
 	}
-	x := &engine.Executor{Registry: steps.Default, Store: w.store, Sinks: []engine.Sink{w.sink}}
+	x := &engine.Executor{Registry: steps.Default, Store: w.store, Sinks: append([]engine.Sink{w.sink}, w.sinks...)}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	return x.Run(ctx, rb, w.inputs(over))
