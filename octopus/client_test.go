@@ -105,7 +105,7 @@ func TestSync(t *testing.T) {
 	}
 	// The server kept what the Library format says: ids of parameters,
 	// FeedId-free package references, every property.
-	tpl := srv.Template(c.SpaceID, "Blue/Green - Scale an ASG")
+	tpl := srv.Template(c.SpaceID, "Blue-Green - Scale an ASG")
 	if tpl == nil || tpl["ActionType"] != "Octopus.AwsRunScript" || tpl["Version"] != 0 {
 		t.Fatalf("stored template: %v", tpl)
 	}
@@ -120,22 +120,22 @@ func TestSync(t *testing.T) {
 
 	changed := octopus.Generate(registry("Logs a message at info level."))
 	dry, err = octopus.Sync(c, changed, octopus.SyncOptions{DryRun: true})
-	if err != nil || strings.Join(dry.Updated, ",") != "Blue/Green - Log" {
+	if err != nil || strings.Join(dry.Updated, ",") != "Blue-Green - Log" {
 		t.Fatalf("dry run of a change: %+v %v", dry, err)
 	}
-	if v := srv.Template(c.SpaceID, "Blue/Green - Log")["Version"]; v != 0 {
+	if v := srv.Template(c.SpaceID, "Blue-Green - Log")["Version"]; v != 0 {
 		t.Fatalf("dry run changed the version to %v", v)
 	}
 	third, err := octopus.Sync(c, changed, octopus.SyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(third.Updated, ",") != "Blue/Green - Log" || len(third.Unchanged) != 3 {
+	if strings.Join(third.Updated, ",") != "Blue-Green - Log" || len(third.Unchanged) != 3 {
 		t.Fatalf("changed spec: %+v", third)
 	}
 	for _, tm := range srv.Templates(c.SpaceID) {
 		want := 0
-		if tm["Name"] == "Blue/Green - Log" {
+		if tm["Name"] == "Blue-Green - Log" {
 			want = 1
 		}
 		if tm["Version"] != want {
@@ -150,7 +150,7 @@ func TestSyncUpdatesUsages(t *testing.T) {
 	if _, err := octopus.Sync(c, octopus.Generate(registry("v0")), octopus.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	id := srv.Template(c.SpaceID, "Blue/Green - Log")["Id"].(string)
+	id := srv.Template(c.SpaceID, "Blue-Green - Log")["Id"].(string)
 	srv.AddUsage(c.SpaceID, id, octopustest.Usage{ProjectID: "Projects-1", ProcessID: "deploymentprocess-Projects-1", ActionID: "a1", ActionName: "Log", Version: 0})
 	srv.AddUsage(c.SpaceID, id, octopustest.Usage{ProjectID: "Projects-2", ProcessID: "RunbookProcess-1", ProcessType: "Runbook", ActionID: "a2", ActionName: "Log", Version: 0, ManualMerge: true})
 

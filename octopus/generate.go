@@ -3,6 +3,7 @@ package octopus
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
@@ -10,8 +11,14 @@ import (
 
 // Names and values shared by every generated template.
 const (
-	// NamePrefix starts the name of every bluegreen template.
-	NamePrefix = "Blue/Green - "
+	// NamePrefix starts the name of every bluegreen template. It has no
+	// "/": the Library and library.octopus.com turn names into slugs and
+	// links, which a slash breaks.
+	NamePrefix = "Blue-Green - "
+	// legacyNamePrefix is the prefix of template names before the rename;
+	// sync finds templates under it and renames them in place, so their
+	// ids and the steps that use them stay.
+	legacyNamePrefix = "Blue/Green - "
 	// RunbookTemplateName is the name of the template that runs a whole runbook.
 	RunbookTemplateName = NamePrefix + "Run runbook"
 	// RunbookKey identifies the runbook template in templates/versions.json,
@@ -92,6 +99,15 @@ func Generate(reg *steps.Registry) []Generated {
 	return out
 }
 
+// LegacyName returns the name a template had before the "Blue-Green - "
+// rename ("" for a name without the prefix).
+func LegacyName(name string) string {
+	if !strings.HasPrefix(name, NamePrefix) {
+		return ""
+	}
+	return legacyNamePrefix + strings.TrimPrefix(name, NamePrefix)
+}
+
 // fileName turns a kind into the template's file name.
 func fileName(key string) string {
 	return "bluegreen-" + strings.ReplaceAll(key, ".", "-") + ".json"
@@ -124,8 +140,16 @@ func stepTemplate(s *steps.Spec) Template {
 	}
 	t.Parameters = append(t.Parameters, packageParameter(s.Kind))
 	t.Properties["Octopus.Action.Script.ScriptBody"] = stepScript(s, names)
+	t.Properties["Octopus.Action.RunOnServer"] = strconv.FormatBool(!OnTargets(s.Kind))
 	return t
 }
+
+// OnTargets says whether the template of a step kind runs on the
+// deployment targets (the host.* steps: they act on the machine they run
+// on) rather than on a worker (every other step: it calls AWS, Octopus or
+// a database over the network, or only decides). A step created from the
+// template may still change its execution location.
+func OnTargets(kind string) bool { return strings.HasPrefix(kind, "host.") }
 
 func baseTemplate(key, name, description string) Template {
 	return Template{
@@ -319,7 +343,7 @@ func stepDescription(s *steps.Spec) string {
 	}
 	fmt.Fprintf(&b, "\n\nRuns `bluegreen step run %s` from the `bluegreen` package.", s.Kind)
 	if s.Mutates {
-		b.WriteString(" The step changes the outside world; run it inside a runbook (\"Blue/Green - Run runbook\") to have the change undone when a later gate fails.")
+		b.WriteString(" The step changes the outside world; run it inside a runbook (\"" + RunbookTemplateName + "\") to have the change undone when a later gate fails.")
 	}
 	if len(s.Outputs) > 0 {
 		b.WriteString("\n\n## Output variables\n")

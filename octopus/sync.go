@@ -2,17 +2,11 @@ package octopus
 
 import (
 	"fmt"
-	"maps"
 	"reflect"
-	"slices"
 	"sort"
 	"strconv"
 
-	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/actiontemplates"
-	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/core"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/newclient"
-	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/packages"
-	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/resources"
 )
 
 // SyncOptions control Sync.
@@ -63,50 +57,58 @@ func (r *SyncResult) NeedsAttention() []UsageUpdate {
 }
 
 // Sync makes the server's step templates match gen: a template that does
-// not exist (by name) is created, one whose content differs is updated
-// (the server then bumps its Version), one that matches is not touched.
-// Templates on the server that bluegreen did not generate are left alone.
+// not exist (by name, or by its name before the "Blue-Green - " rename) is
+// created, one whose content differs is updated (the server then bumps
+// its Version), one that matches is not touched. Templates on the server
+// that bluegreen did not generate are left alone.
+//
+// Templates are read and written as the server's own JSON: an update
+// changes the fields bluegreen owns (Name, Description, ActionType,
+// Properties, Parameters, Packages) and sends every other field back as
+// the server sent it.
 func Sync(c *Client, gen []Generated, opts SyncOptions) (*SyncResult, error) {
-	existing, err := newclient.Get[[]*actiontemplates.ActionTemplate](c.API.HttpSession(), c.Path("/actiontemplates/all"))
+	existing, err := c.GetDocs(c.Path("/actiontemplates/all"))
 	if err != nil {
 		return nil, fmt.Errorf("list step templates in %s: %w", c.SpaceID, err)
 	}
-	byName := map[string]*actiontemplates.ActionTemplate{}
-	for _, t := range *existing {
-		byName[t.Name] = t
+	byName := map[string]Doc{}
+	for _, t := range existing {
+		byName[DocString(t, "Name")] = t
 	}
 	res := &SyncResult{}
-	var current []*actiontemplates.ActionTemplate
+	var current []templateRef
 	for _, g := range gen {
-		want := c.toClient(g.Template)
-		have := byName[g.Template.Name]
+		name := g.Template.Name
+		have := byName[name]
+		if have == nil {
+			have = byName[LegacyName(name)]
+		}
 		switch {
 		case have == nil:
-			res.Created = append(res.Created, want.Name)
+			res.Created = append(res.Created, name)
 			if opts.DryRun {
 				continue
 			}
-			added, err := actiontemplates.Add(c.API, want)
+			added, err := c.PostDoc(c.Path("/actiontemplates"), c.templateDoc(g.Template, Doc{}))
 			if err != nil {
-				return res, fmt.Errorf("create step template %q: %w", want.Name, err)
+				return res, fmt.Errorf("create step template %q: %w", name, err)
 			}
-			current = append(current, added)
-		case sameTemplate(have, want):
-			res.Unchanged = append(res.Unchanged, want.Name)
-			current = append(current, have)
+			current = append(current, refOf(added))
+		case sameTemplate(have, c.templateDoc(g.Template, Doc{})):
+			res.Unchanged = append(res.Unchanged, name)
+			current = append(current, refOf(have))
 		default:
-			res.Updated = append(res.Updated, want.Name)
+			res.Updated = append(res.Updated, name)
 			if opts.DryRun {
-				current = append(current, have)
+				current = append(current, refOf(have))
 				continue
 			}
-			want.ID = have.ID
-			want.Version = have.Version
-			updated, err := actiontemplates.Update(c.API, want)
+			id := DocString(have, "Id")
+			updated, err := c.PutDoc(c.Path("/actiontemplates/%s", id), c.templateDoc(g.Template, have))
 			if err != nil {
-				return res, fmt.Errorf("update step template %q (%s): %w", want.Name, have.ID, err)
+				return res, fmt.Errorf("update step template %q (%s): %w", name, id, err)
 			}
-			current = append(current, updated)
+			current = append(current, refOf(updated))
 		}
 	}
 	if opts.UpdateUsages {
@@ -117,6 +119,17 @@ func Sync(c *Client, gen []Generated, opts SyncOptions) (*SyncResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// templateRef is what updateUsages needs of a stored template.
+type templateRef struct {
+	ID, Name string
+	Version  int
+}
+
+func refOf(d Doc) templateRef {
+	v, _ := strconv.Atoi(fmt.Sprint(d["Version"]))
+	return templateRef{ID: DocString(d, "Id"), Name: DocString(d, "Name"), Version: v}
 }
 
 type usageResource struct {
@@ -151,22 +164,22 @@ type actionUpdateResult struct {
 
 // updateUsages moves every step that uses an older version of t to t's
 // current version with one actionsUpdate call per template.
-func (c *Client) updateUsages(t *actiontemplates.ActionTemplate, dryRun bool, res *SyncResult) error {
+func (c *Client) updateUsages(t templateRef, dryRun bool, res *SyncResult) error {
 	usages, err := newclient.Get[[]usageResource](c.API.HttpSession(), c.Path("/actiontemplates/%s/usage", t.ID))
 	if err != nil {
 		return fmt.Errorf("list usage of step template %q: %w", t.Name, err)
 	}
-	body := actionsUpdate{ID: t.ID, SpaceID: c.SpaceID, Version: t.Version, DefaultPropertyValues: map[string]string{}, Overrides: map[string]string{}}
+	body := actionsUpdate{ID: t.ID, SpaceID: c.SpaceID, Version: int32(t.Version), DefaultPropertyValues: map[string]string{}, Overrides: map[string]string{}}
 	// One entry per process, holding every action of it that is behind.
 	index := map[[2]string]int{}
 	var pending []UsageUpdate
 	for _, u := range *usages {
 		from, _ := strconv.Atoi(u.Version)
-		if from == int(t.Version) {
+		if from == t.Version {
 			continue
 		}
 		pending = append(pending, UsageUpdate{Template: t.Name, ActionID: u.ActionID, ActionName: u.ActionName, ProjectID: u.ProjectID,
-			ProcessID: u.ProcessID, ProcessType: u.ProcessType, From: from, To: int(t.Version)})
+			ProcessID: u.ProcessID, ProcessType: u.ProcessType, From: from, To: t.Version})
 		k := [2]string{u.ProcessID, u.ProcessType}
 		i, ok := index[k]
 		if !ok {
@@ -203,30 +216,60 @@ func (c *Client) updateUsages(t *actiontemplates.ActionTemplate, dryRun bool, re
 	return nil
 }
 
-// toClient maps a Library-format template to go-octopusdeploy's type.
-// Category, $Meta and StepPackageId have no place in it: the server keeps
-// them elsewhere or derives them.
-func (c *Client) toClient(t Template) *actiontemplates.ActionTemplate {
-	at := actiontemplates.NewActionTemplate(t.Name, t.ActionType)
-	at.Description = t.Description
-	at.SpaceID = c.SpaceID
-	at.Links = nil
-	for _, k := range slices.Sorted(maps.Keys(t.Properties)) {
-		at.Properties[k] = core.NewPropertyValue(t.Properties[k], false)
+// templateDoc returns base (a stored template, or an empty Doc for a new
+// one) with the fields bluegreen owns set from the Library-format t.
+// Category, $Meta, StepPackageId and GitDependencies are left out: a
+// 2020.5 server has no place for them and derives them on newer servers.
+// An unset FeedId or PackageId is null, as the Library requires.
+func (c *Client) templateDoc(t Template, base Doc) Doc {
+	d := Doc{}
+	for k, v := range base {
+		d[k] = v
 	}
+	d["Name"], d["Description"], d["ActionType"] = t.Name, t.Description, t.ActionType
+	if _, ok := d["SpaceId"]; !ok {
+		d["SpaceId"] = c.SpaceID
+	}
+	if _, ok := d["CommunityActionTemplateId"]; !ok {
+		d["CommunityActionTemplateId"] = nil
+	}
+	props := map[string]any{}
+	for k, v := range t.Properties {
+		props[k] = v
+	}
+	d["Properties"] = props
+	params := []any{}
 	for _, p := range t.Parameters {
-		ap := actiontemplates.ActionTemplateParameter{Name: p.Name, Label: p.Label, HelpText: p.HelpText, DisplaySettings: p.DisplaySettings,
-			Resource: resources.Resource{ID: p.ID}}
-		if p.DefaultValue != nil {
-			v := core.NewPropertyValue(*p.DefaultValue, false)
-			ap.DefaultValue = &v
+		ds := map[string]any{}
+		for k, v := range p.DisplaySettings {
+			ds[k] = v
 		}
-		at.Parameters = append(at.Parameters, ap)
+		var def any
+		if p.DefaultValue != nil {
+			def = *p.DefaultValue
+		}
+		params = append(params, map[string]any{"Id": p.ID, "Name": p.Name, "Label": p.Label, "HelpText": p.HelpText,
+			"DefaultValue": def, "DisplaySettings": ds})
 	}
+	d["Parameters"] = params
+	pkgs := []any{}
 	for _, p := range t.Packages {
-		at.Packages = append(at.Packages, packages.PackageReference{ID: p.ID, Name: p.Name, AcquisitionLocation: p.AcquisitionLocation, Properties: p.Properties})
+		props := map[string]any{}
+		for k, v := range p.Properties {
+			props[k] = v
+		}
+		pkgs = append(pkgs, map[string]any{"Id": p.ID, "Name": p.Name, "PackageId": optString(p.PackageID), "FeedId": optString(p.FeedID),
+			"AcquisitionLocation": p.AcquisitionLocation, "Properties": props})
 	}
-	return at
+	d["Packages"] = pkgs
+	return d
+}
+
+func optString(s *string) any {
+	if s == nil || *s == "" {
+		return nil
+	}
+	return *s
 }
 
 // comparable is the part of a template that sync compares. Ids and
@@ -248,32 +291,33 @@ type comparablePackage struct {
 	Properties                                   map[string]string
 }
 
-func toComparable(t *actiontemplates.ActionTemplate) comparable {
-	c := comparable{Name: t.Name, Description: t.Description, ActionType: t.ActionType, Properties: map[string]string{}}
-	for k, v := range t.Properties {
-		c.Properties[k] = v.Value
+// toComparable reads the owned fields of a template document. A property
+// or default value is a string, or an object for a sensitive value (whose
+// text the server never returns: it compares as empty).
+func toComparable(d Doc) comparable {
+	c := comparable{Name: DocString(d, "Name"), Description: DocString(d, "Description"), ActionType: DocString(d, "ActionType"), Properties: stringMap(d["Properties"])}
+	for _, p := range DocList(d, "Parameters") {
+		c.Parameters = append(c.Parameters, comparableParam{Name: DocString(p, "Name"), Label: DocString(p, "Label"), HelpText: DocString(p, "HelpText"),
+			Default: DocString(p, "DefaultValue"), DisplaySettings: stringMap(p["DisplaySettings"])})
 	}
-	for _, p := range t.Parameters {
-		cp := comparableParam{Name: p.Name, Label: p.Label, HelpText: p.HelpText, DisplaySettings: p.DisplaySettings}
-		if p.DefaultValue != nil && !p.DefaultValue.IsSensitive {
-			cp.Default = p.DefaultValue.Value
-		}
-		if cp.DisplaySettings == nil {
-			cp.DisplaySettings = map[string]string{}
-		}
-		c.Parameters = append(c.Parameters, cp)
-	}
-	for _, p := range t.Packages {
-		props := p.Properties
-		if props == nil {
-			props = map[string]string{}
-		}
-		c.Packages = append(c.Packages, comparablePackage{Name: p.Name, PackageID: p.PackageID, FeedID: p.FeedID, AcquisitionLocation: p.AcquisitionLocation, Properties: props})
+	for _, p := range DocList(d, "Packages") {
+		c.Packages = append(c.Packages, comparablePackage{Name: DocString(p, "Name"), PackageID: DocString(p, "PackageId"), FeedID: DocString(p, "FeedId"),
+			AcquisitionLocation: DocString(p, "AcquisitionLocation"), Properties: stringMap(p["Properties"])})
 	}
 	sort.Slice(c.Packages, func(i, j int) bool { return c.Packages[i].Name < c.Packages[j].Name })
 	return c
 }
 
-func sameTemplate(a, b *actiontemplates.ActionTemplate) bool {
+func stringMap(v any) map[string]string {
+	out := map[string]string{}
+	m, _ := v.(map[string]any)
+	for k, e := range m {
+		s, _ := e.(string)
+		out[k] = s
+	}
+	return out
+}
+
+func sameTemplate(a, b Doc) bool {
 	return reflect.DeepEqual(toComparable(a), toComparable(b))
 }

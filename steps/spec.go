@@ -82,7 +82,7 @@ type Spec struct {
 	// Kind is the dotted id, e.g. "aws.route53.set-weights".
 	Kind string
 	// Title is a short human name, e.g. "Set Route53 weights"; Octopus
-	// templates are named "Blue/Green - <Title>".
+	// templates are named "Blue-Green - <Title>".
 	Title string
 	// Summary is one sentence.
 	Summary string

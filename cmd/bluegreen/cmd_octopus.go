@@ -105,7 +105,7 @@ needs the source tree and a Go toolchain; --file uploads an existing package.`,
 		bins[arch] = push.Flags().String(arch, "", "prebuilt linux/"+arch+" binary (default: cross-compile)")
 	}
 
-	cmd.AddCommand(sync, push)
+	cmd.AddCommand(sync, push, newOctopusProcessCmd(connect))
 	return cmd
 }
 

@@ -119,3 +119,34 @@ func assertOnlyOurs(t *testing.T, stdout, reportDir string) {
 		}
 	}
 }
+
+// TestRunReportGoesToTheWorkFolder: without BLUEGREEN_REPORT_DIR the JSON
+// run report is written to the working folder (inside Octopus the step's
+// work folder, which Tentacle deletes after collecting artifacts), not to
+// /tmp where every run's report would stay behind.
+func TestRunReportGoesToTheWorkFolder(t *testing.T) {
+	dir := t.TempDir()
+	rb := filepath.Join(dir, "octo.yaml")
+	if err := os.WriteFile(rb, []byte(octoRunbook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	t.Chdir(work)
+	t.Setenv("BLUEGREEN_REPORT_DIR", "")
+	var out, errb bytes.Buffer
+	if code := Main([]string{"run", rb, "--octopus-output", "--state", filepath.Join(dir, "st")}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	var found bool
+	for _, m := range mustDecode(t, &out) {
+		if m.Name == "createArtifact" && filepath.Ext(m.Attrs["path"]) == ".json" {
+			found = true
+			if filepath.Dir(m.Attrs["path"]) != work {
+				t.Errorf("run report at %s, want it in the work folder %s", m.Attrs["path"], work)
+			}
+		}
+	}
+	if !found {
+		t.Error("no JSON run report was attached")
+	}
+}

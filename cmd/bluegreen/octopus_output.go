@@ -90,11 +90,16 @@ func newOctopusSink(a *app, rb *engine.Runbook) engine.Sink {
 	}
 }
 
-// writeReport saves the run's (already redacted) events as JSON.
+// writeReport saves the run's (already redacted) events as JSON, to be
+// attached as an artifact. It goes to $BLUEGREEN_REPORT_DIR when set, else
+// to the working folder: inside Octopus that is the step's own work
+// folder, which Tentacle deletes once the step's artifacts are collected,
+// so the file does not outlive the deployment (a folder such as /tmp
+// would keep every run's report on the worker forever).
 func writeReport(runID string, entries []reportEntry) (string, error) {
 	dir := os.Getenv("BLUEGREEN_REPORT_DIR")
 	if dir == "" {
-		dir = os.TempDir()
+		dir = "."
 	}
 	path := filepath.Join(dir, "bluegreen-report-"+runID+".json")
 	b, err := json.MarshalIndent(entries, "", "  ")

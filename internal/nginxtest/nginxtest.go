@@ -35,6 +35,9 @@ type Nginx struct {
 	// UpstreamFile is the include file inside `upstream app { ... }`, or
 	// at http level with Options.UpstreamBlocks.
 	UpstreamFile string
+	// PreviewFile is the preview map file included at http level
+	// (Options.Preview), or "".
+	PreviewFile string
 	// ErrorLog is nginx's error log.
 	ErrorLog string
 	// Port is the loopback port nginx listens on.
@@ -60,6 +63,11 @@ type Options struct {
 	// common layout: Upstream then holds whole `upstream NAME { ... }`
 	// blocks, one of them named app, which the proxy sends to.
 	UpstreamBlocks bool
+	// Preview adds the preview route of host.nginx.preview: a file
+	// included at http level (PreviewFile) maps the X-Preview header to an
+	// upstream name in $bluegreen_upstream, and the proxy sends to that
+	// variable. The file starts closed: every request goes to app.
+	Preview bool
 }
 
 // Bin returns the nginx binary, skipping the test when there is none and
@@ -120,11 +128,14 @@ http {
 {{- end}}
     }
 {{- end}}
+{{- if .Preview}}
+    include {{.PreviewFile}};
+{{- end}}
 
     server {
         listen 127.0.0.1:{{.Port}};
         location / {
-            proxy_pass http://app;
+            proxy_pass http://{{if .Preview}}$bluegreen_upstream{{else}}app{{end}};
             proxy_next_upstream error timeout;
 {{- if .Keepalive}}
             proxy_http_version 1.1;
@@ -152,6 +163,13 @@ func Start(t testing.TB, opt Options) *Nginx {
 		done:         make(chan struct{}),
 	}
 	n.URL = "http://127.0.0.1:" + strconv.Itoa(n.Port)
+	if opt.Preview {
+		n.PreviewFile = filepath.Join(prefix, "preview.conf")
+		closed := "# no preview open\nmap $http_x_preview $bluegreen_upstream {\n    default app;\n}\n"
+		if err := os.WriteFile(n.PreviewFile, []byte(closed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, d := range []string{"tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi", "logs"} {
 		if err := os.MkdirAll(filepath.Join(prefix, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -161,7 +179,7 @@ func Start(t testing.TB, opt Options) *Nginx {
 	err := confTmpl.Execute(&conf, map[string]any{
 		"Prefix": prefix, "ErrorLog": n.ErrorLog, "UpstreamFile": n.UpstreamFile,
 		"Port": n.Port, "Root": os.Geteuid() == 0, "Keepalive": opt.UpstreamKeepalive,
-		"Blocks": opt.UpstreamBlocks,
+		"Blocks": opt.UpstreamBlocks, "Preview": opt.Preview, "PreviewFile": n.PreviewFile,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ var contractRoots = []string{
 	"ActionTemplateResource", "ActionTemplateUsageResource", "ActionUpdateResultResource",
 	"VariableSetResource", "DeploymentTargetResource", "ProjectResource", "EnvironmentResource",
 	"SpaceResource", "FeedResource", "PackageFromBuiltInFeedResource", "RootResource", "SpaceRootResource",
+	"DeploymentProcessResource",
 }
 
 // schema is the subset of a Swagger 2.0 schema object the contract uses.
@@ -109,7 +110,7 @@ func (c *contract) walk(s *schema, v any, path string, errs *[]string) {
 		}
 		if name == "EndpointResource" {
 			cp := *d
-			cp.AdditionalProperties = &schema{}
+			cp.AdditionalProperties = &schema{Type: "any"}
 			d = &cp
 		}
 		c.walk(d, v, path, errs)

@@ -56,6 +56,8 @@ type Server struct {
 	data   map[string]*spaceData
 	faults []*Fault
 	log    []Request
+	// processes holds deployment processes by id (processes.go).
+	processes map[string]obj
 }
 
 type spaceData struct {
@@ -203,112 +205,6 @@ func (s *Server) AddEnvironment(spaceID, name string) string {
 	d.environments = append(d.environments, obj{"Id": id, "Name": name, "SpaceId": spaceID, "Description": "", "SortOrder": len(d.environments),
 		"UseGuidedFailure": false, "AllowDynamicInfrastructure": true, "Links": obj{"Self": "/api/" + spaceID + "/environments/" + id}})
 	return id
-}
-
-// Machine is a deployment target as tests arrange and inspect it.
-type Machine struct {
-	ID             string
-	Name           string
-	Roles          []string
-	EnvironmentIDs []string
-	// HealthStatus is Healthy, HasWarnings, Unhealthy, Unavailable or Unknown.
-	HealthStatus string
-	IsDisabled   bool
-}
-
-// AddMachine creates a deployment target (a cloud region, which needs no
-// endpoint details) and returns its id.
-func (s *Server) AddMachine(spaceID string, m Machine) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.space(spaceID)
-	id := s.nextID("Machines")
-	if m.HealthStatus == "" {
-		m.HealthStatus = "Healthy"
-	}
-	d.machines = append(d.machines, obj{"Id": id, "Name": m.Name, "SpaceId": spaceID, "Roles": toAny(m.Roles), "EnvironmentIds": toAny(m.EnvironmentIDs),
-		"HealthStatus": m.HealthStatus, "IsDisabled": m.IsDisabled, "Status": "Online", "StatusSummary": "", "HasLatestCalamari": true,
-		"IsInProcess": false, "MachinePolicyId": "MachinePolicies-1", "TenantedDeploymentParticipation": "Untenanted", "TenantIds": []any{}, "TenantTags": []any{},
-		"Endpoint": obj{"CommunicationStyle": "None", "DefaultWorkerPoolId": "", "Id": nil, "Links": obj{}},
-		"Links":    obj{"Self": "/api/" + spaceID + "/machines/" + id}})
-	return id
-}
-
-// Machine returns a deployment target's current state.
-func (s *Server) Machine(spaceID, id string) Machine {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := find(s.space(spaceID).machines, id)
-	if m == nil {
-		panic("octopustest: no machine " + id)
-	}
-	return Machine{ID: id, Name: str(m["Name"]), Roles: strs(m["Roles"]), EnvironmentIDs: strs(m["EnvironmentIds"]),
-		HealthStatus: str(m["HealthStatus"]), IsDisabled: m["IsDisabled"] == true}
-}
-
-// SetHealth changes a target's health, as a health check would.
-func (s *Server) SetHealth(spaceID, id, status string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	find(s.space(spaceID).machines, id)["HealthStatus"] = status
-}
-
-// Variable is a project variable as tests arrange and inspect it; for a
-// sensitive variable Value is the stored secret.
-type Variable struct {
-	ID           string
-	Name         string
-	Value        string
-	Sensitive    bool
-	Environments []string
-}
-
-// SetVariables replaces a project's variables (bumping the set's Version,
-// as an edit in the UI would).
-func (s *Server) SetVariables(spaceID, projectID string, vars []Variable) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.space(spaceID)
-	vs := d.varsets["variableset-"+projectID]
-	var list []any
-	for _, v := range vars {
-		if v.ID == "" {
-			v.ID = newGUID(s)
-		}
-		typ, value := "String", any(v.Value)
-		if v.Sensitive {
-			typ, value = "Sensitive", nil
-			d.secrets[v.ID] = v.Value
-		}
-		scope := obj{}
-		if len(v.Environments) > 0 {
-			scope["Environment"] = toAny(v.Environments)
-		}
-		list = append(list, obj{"Id": v.ID, "Name": v.Name, "Value": value, "Type": typ, "IsSensitive": v.Sensitive, "IsEditable": true,
-			"Description": nil, "Scope": scope, "Prompt": nil})
-	}
-	vs["Variables"] = list
-	vs["Version"] = toInt(vs["Version"]) + 1
-}
-
-// Variables returns a project's variables with sensitive values revealed.
-func (s *Server) Variables(spaceID, projectID string) []Variable {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.space(spaceID)
-	var out []Variable
-	for _, e := range d.varsets["variableset-"+projectID]["Variables"].([]any) {
-		v := e.(obj)
-		sv := Variable{ID: str(v["Id"]), Name: str(v["Name"]), Value: str(v["Value"]), Sensitive: v["IsSensitive"] == true}
-		if sv.Sensitive {
-			sv.Value = d.secrets[sv.ID]
-		}
-		if sc, ok := v["Scope"].(obj); ok {
-			sv.Environments = strs(sc["Environment"])
-		}
-		out = append(out, sv)
-	}
-	return out
 }
 
 // Template returns the stored step template with that name, or nil.
@@ -645,6 +541,8 @@ func (s *Server) routeSpace(r *http.Request, spaceID string, d *spaceData, kind 
 		}
 	case "actiontemplates":
 		return s.routeTemplates(r, spaceID, d, rest)
+	case "deploymentprocesses":
+		return s.routeProcesses(r, spaceID, rest)
 	case "packages":
 		switch {
 		case post && len(rest) == 1 && rest[0] == "raw":
@@ -663,86 +561,6 @@ func (s *Server) routeSpace(r *http.Request, spaceID string, d *spaceData, kind 
 		return 0, "", nil, notFound
 	}
 	return 0, "", nil, errorf(405, "method not allowed")
-}
-
-func (s *Server) putVariables(r *http.Request, d *spaceData, stored obj) (obj, *apiError) {
-	body, err := s.readBody(r, "VariableSetResource")
-	if err != nil {
-		return nil, err
-	}
-	if toInt(body["Version"]) != toInt(stored["Version"]) {
-		return nil, errorf(400, "Changes to these variables could not be saved, because another user has made changes to the variables between when you started editing and when you saved your changes. Please reload or open a new tab to make your changes.")
-	}
-	var out []any
-	seen := map[string]bool{}
-	for _, e := range anySlice(body["Variables"]) {
-		v, _ := e.(obj)
-		if v == nil || str(v["Name"]) == "" {
-			return nil, errorf(400, "Model validation failed: every variable needs a name")
-		}
-		id := str(v["Id"])
-		if id == "" {
-			id = newGUID(s)
-		}
-		if seen[id] {
-			return nil, errorf(400, "Model validation failed: variable id %s appears twice", id)
-		}
-		seen[id] = true
-		sensitive := v["IsSensitive"] == true || v["Type"] == "Sensitive"
-		nv := obj{"Id": id, "Name": v["Name"], "Type": orDefault(v["Type"], "String"), "IsSensitive": sensitive, "IsEditable": orDefault(v["IsEditable"], true),
-			"Description": v["Description"], "Scope": orDefault(v["Scope"], obj{}), "Prompt": v["Prompt"], "Value": v["Value"]}
-		if sensitive {
-			nv["Type"] = "Sensitive"
-			// The server's rule: a sensitive variable sent with its Id and
-			// no new value keeps the stored secret; without the Id it is a
-			// new variable whose (empty) value replaces everything.
-			if val := str(v["Value"]); val != "" || v["Id"] == nil || v["Id"] == "" {
-				d.secrets[id] = val
-			}
-			nv["Value"] = nil
-		}
-		out = append(out, nv)
-	}
-	for id := range d.secrets {
-		if !seen[id] {
-			delete(d.secrets, id)
-		}
-	}
-	stored["Variables"] = out
-	stored["Version"] = toInt(stored["Version"]) + 1
-	return stored, nil
-}
-
-func (s *Server) putMachine(r *http.Request, d *spaceData, m obj) *apiError {
-	body, err := s.readBody(r, "DeploymentTargetResource")
-	if err != nil {
-		return err
-	}
-	if str(body["Id"]) != "" && body["Id"] != m["Id"] {
-		return errorf(400, "Model validation failed: the Id in the body differs from the URL")
-	}
-	roles, envs := strs(body["Roles"]), strs(body["EnvironmentIds"])
-	if len(roles) == 0 {
-		return errorf(400, "Model validation failed: Please specify at least one target role.")
-	}
-	if len(envs) == 0 {
-		return errorf(400, "Model validation failed: Please specify at least one environment.")
-	}
-	for _, e := range envs {
-		if find(d.environments, e) == nil {
-			return errorf(400, "Model validation failed: environment %s does not exist", e)
-		}
-	}
-	if name := str(body["Name"]); name != "" {
-		m["Name"] = name
-	}
-	m["Roles"], m["EnvironmentIds"] = toAny(roles), toAny(envs)
-	if b, ok := body["IsDisabled"].(bool); ok {
-		m["IsDisabled"] = b
-	}
-	// HealthStatus, Status and the like belong to the server's health
-	// checks; a PUT cannot change them.
-	return nil
 }
 
 func (s *Server) routeTemplates(r *http.Request, spaceID string, d *spaceData, rest []string) (int, string, any, error) {
@@ -974,31 +792,6 @@ func filterByName(r *http.Request, items []obj) []obj {
 			(len(ids) == 0 || slices.Contains(ids, str(o["Id"]))) {
 			out = append(out, o)
 		}
-	}
-	return out
-}
-
-// filterMachines applies the machines endpoint's query filters; lists are
-// comma-separated, and a machine matches a list filter when it has any of
-// the values, as on the server.
-func filterMachines(r *http.Request, items []obj) []obj {
-	q := r.URL.Query()
-	roles, envs, health := splitList(q["roles"]), splitList(q["environmentIds"]), splitList(q["healthStatuses"])
-	var out []obj
-	for _, m := range filterByName(r, items) {
-		if len(roles) > 0 && !overlaps(roles, strs(m["Roles"])) {
-			continue
-		}
-		if len(envs) > 0 && !overlaps(envs, strs(m["EnvironmentIds"])) {
-			continue
-		}
-		if len(health) > 0 && !slices.Contains(health, str(m["HealthStatus"])) {
-			continue
-		}
-		if d := q.Get("isDisabled"); d != "" && strconv.FormatBool(m["IsDisabled"] == true) != d {
-			continue
-		}
-		out = append(out, m)
 	}
 	return out
 }

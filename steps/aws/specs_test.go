@@ -13,15 +13,15 @@ import (
 func TestSpecs(t *testing.T) {
 	want := []string{
 		"aws.asg.describe", "aws.asg.scale", "aws.asg.set-image",
-		"aws.cloudwatch.alarm", "aws.cloudwatch.metric",
-		"aws.elbv2.get-weights", "aws.elbv2.set-weights", "aws.elbv2.target-health",
+		"aws.cloudwatch.alarm", "aws.cloudwatch.compare", "aws.cloudwatch.metric",
+		"aws.elbv2.get-weights", "aws.elbv2.preview", "aws.elbv2.set-weights", "aws.elbv2.target-health",
 		"aws.route53.get-record", "aws.route53.get-weights", "aws.route53.health-check",
 		"aws.route53.set-records", "aws.route53.set-weights",
 	}
 	shared.mu.Lock()
 	before := [5]any{shared.asg, shared.elb, shared.r53, shared.cw, shared.ec}
 	shared.mu.Unlock()
-	mutating := map[string]bool{"aws.asg.scale": true, "aws.asg.set-image": true, "aws.elbv2.set-weights": true, "aws.route53.set-weights": true, "aws.route53.set-records": true}
+	mutating := map[string]bool{"aws.asg.scale": true, "aws.asg.set-image": true, "aws.elbv2.set-weights": true, "aws.elbv2.preview": true, "aws.route53.set-weights": true, "aws.route53.set-records": true}
 	for _, kind := range want {
 		s, ok := steps.Lookup(kind)
 		if !ok {

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -39,6 +40,10 @@ func init() {
 				Examples: []any{map[string]any{"Host": "app.example.com"}}},
 			{Name: "expect_status", Type: steps.Int, Default: 200,
 				Doc: "The status code that counts as success."},
+			{Name: "expect_body", Type: steps.String,
+				Doc: "A text the response body must contain (for example the release's version, to prove " +
+					"the request reached the new copy); the check fails when it is missing.",
+				Examples: []any{"release 43"}},
 			{Name: "timeout", Type: steps.Duration, Default: 10 * time.Second,
 				Doc: "Time allowed for the whole exchange, connection to last body byte."},
 			{Name: "insecure", Type: steps.Bool, Default: false,
@@ -49,7 +54,7 @@ func init() {
 			{Name: "body", Type: steps.String, Doc: "The response body, at most 64 KiB (the middle is cut when longer)."},
 			{Name: "headers", Type: steps.Map, Doc: "Response headers by canonical name; repeated headers are joined with \", \"."},
 			{Name: "latency_ms", Type: steps.Number, Doc: "Milliseconds from sending the request to reading the whole body."},
-			{Name: "ok", Type: steps.Bool, Doc: "Whether status equals expect_status."},
+			{Name: "ok", Type: steps.Bool, Doc: "Whether status equals expect_status and the body holds expect_body."},
 		},
 		New: func() steps.Step { return &httpCheck{} },
 	})
@@ -123,7 +128,8 @@ func (h *httpCheck) Run(ctx context.Context, call *steps.Call) (steps.Outputs, e
 	}
 	defer resp.Body.Close()
 	body := newBoundedBuffer(outputLimit)
-	_, copyErr := io.Copy(body, resp.Body)
+	find := &containsWriter{want: []byte(p.String("expect_body"))}
+	_, copyErr := io.Copy(io.MultiWriter(body, find), resp.Body)
 	latency := float64(time.Since(start).Microseconds()) / 1000
 
 	want := p.Int("expect_status")
@@ -134,11 +140,20 @@ func (h *httpCheck) Run(ctx context.Context, call *steps.Call) (steps.Outputs, e
 		"latency_ms": latency,
 		"ok":         resp.StatusCode == want && copyErr == nil,
 	}
+	wantBody := p.String("expect_body")
+	// The whole body is searched as it streams in: the output keeps at
+	// most outputLimit bytes, but the text may sit anywhere.
+	if wantBody != "" && !find.found {
+		out["ok"] = false
+	}
 	if copyErr != nil {
 		return out, fmt.Errorf("host.http-check: %s %s: read body: %w", req.Method, shown, copyErr)
 	}
 	if resp.StatusCode != want {
 		return out, fmt.Errorf("host.http-check: %s %s returned status %d, expected %d", req.Method, shown, resp.StatusCode, want)
+	}
+	if out["ok"] == false {
+		return out, fmt.Errorf("host.http-check: %s %s: the body does not contain %q (param expect_body); it begins %.80q", req.Method, shown, wantBody, body.String())
 	}
 	return out, nil
 }
@@ -167,4 +182,26 @@ func redactURL(s string) string {
 		return "***" + s[at:]
 	}
 	return s
+}
+
+// containsWriter reports whether a text appeared in what was written,
+// keeping only as many bytes as a match split across writes needs.
+type containsWriter struct {
+	want  []byte
+	carry []byte
+	found bool
+}
+
+func (c *containsWriter) Write(p []byte) (int, error) {
+	if c.found || len(c.want) == 0 {
+		return len(p), nil
+	}
+	buf := append(c.carry, p...)
+	if bytes.Contains(buf, c.want) {
+		c.found = true
+		return len(p), nil
+	}
+	keep := min(len(c.want)-1, len(buf))
+	c.carry = append(c.carry[:0:0], buf[len(buf)-keep:]...)
+	return len(p), nil
 }

@@ -25,6 +25,12 @@ func TestHTTPCheck(t *testing.T) {
 			http.Redirect(w, r, "/health", http.StatusFound)
 		case "/big":
 			fmt.Fprint(w, strings.Repeat("x", 3*outputLimit))
+		case "/big-marker":
+			// The marker sits in the part of the body the output drops,
+			// split across writes.
+			fmt.Fprint(w, strings.Repeat("x", outputLimit)+"release ")
+			w.(http.Flusher).Flush()
+			fmt.Fprint(w, "43"+strings.Repeat("y", outputLimit))
 		}
 	}))
 	defer srv.Close()
@@ -54,6 +60,16 @@ func TestHTTPCheck(t *testing.T) {
 			"headers": map[string]any{"Host": "app.example.com", "X-Token": "s3"}}, wantStatus: 200, wantBody: "POST host=app.example.com token=s3"},
 		{name: "unexpected status names url and status", params: map[string]any{"url": srv.URL + "/down"},
 			wantStatus: 503, wantBody: "draining", wantErr: "GET " + srv.URL + "/down returned status 503, expected 200"},
+		{name: "expected body found", params: map[string]any{"url": srv.URL + "/echo", "headers": map[string]any{"X-Token": "preview"}, "expect_body": "token=preview"},
+			wantStatus: 200, wantBody: "token=preview"},
+		{name: "expected body found beyond the kept output", params: map[string]any{"url": srv.URL + "/big-marker", "expect_body": "release 43"}, wantStatus: 200},
+		{name: "expected body missing", params: map[string]any{"url": srv.URL + "/health", "expect_body": "blue"},
+			wantStatus: 200, wantErr: `the body does not contain "blue" (param expect_body); it begins "ok green"`,
+			check: func(t *testing.T, out map[string]any) {
+				if out["ok"] != false {
+					t.Errorf("ok = %v with the body missing its text", out["ok"])
+				}
+			}},
 		{name: "expected non-200", params: map[string]any{"url": srv.URL + "/down", "expect_status": 503}, wantStatus: 503},
 		{name: "redirect not followed", params: map[string]any{"url": srv.URL + "/moved", "expect_status": 302}, wantStatus: 302},
 		{name: "body bounded", params: map[string]any{"url": srv.URL + "/big"}, wantStatus: 200, wantBody: "bytes truncated",

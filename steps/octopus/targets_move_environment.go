@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/machines"
-
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -56,9 +54,7 @@ func moveEnvironment(ctx context.Context, call *steps.Call) (steps.Outputs, erro
 			}
 		}
 	}
-	return editTargets(ctx, call, "octopus.targets.move-environment", "environments",
-		func(m *machines.DeploymentTarget) []string { return m.EnvironmentIDs },
-		func(m *machines.DeploymentTarget, v []string) { m.EnvironmentIDs = v },
+	return editTargets(ctx, call, "octopus.targets.move-environment", "environments", "EnvironmentIds",
 		func(old []string) []string {
 			if fromID == "" {
 				return []string{toID}

@@ -6,8 +6,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/machines"
-
+	"github.com/bluegreen-deploy/bluegreen/octopus"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -40,8 +39,7 @@ func init() {
 func retag(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	p := call.Params
 	add, remove := p.Strings("add_roles"), p.Strings("remove_roles")
-	return editTargets(ctx, call, "octopus.targets.retag", "roles", func(m *machines.DeploymentTarget) []string { return m.Roles },
-		func(m *machines.DeploymentTarget, v []string) { m.Roles = v },
+	return editTargets(ctx, call, "octopus.targets.retag", "roles", "Roles",
 		func(old []string) []string {
 			next := slices.DeleteFunc(slices.Clone(old), func(r string) bool { return slices.Contains(remove, r) })
 			for _, r := range add {
@@ -56,9 +54,11 @@ func retag(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 // editTargets is the shared body of retag and move-environment: select
 // the targets (or take the exact map), compute each one's new list,
 // journal the old lists as one exact-map undo, then write the targets
-// whose list changed.
-func editTargets(ctx context.Context, call *steps.Call, kind, what string,
-	get func(*machines.DeploymentTarget) []string, set func(*machines.DeploymentTarget, []string),
+// whose list changed. field is the target's list that the step owns
+// (Roles or EnvironmentIds): each target is read and written back as the
+// server's own JSON with only that field changed, so endpoint types the
+// client does not model, tenants and fields of newer servers survive.
+func editTargets(ctx context.Context, call *steps.Call, kind, what, field string,
 	change func([]string) []string, hasChange bool) (steps.Outputs, error) {
 	p := call.Params
 	exact := p.Map("exact")
@@ -72,42 +72,48 @@ func editTargets(ctx context.Context, call *steps.Call, kind, what string,
 	if err != nil {
 		return nil, err
 	}
-	var selected []*machines.DeploymentTarget
+	var ids []string
 	if len(exact) > 0 {
-		ids := make([]string, 0, len(exact))
 		for id := range exact {
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
-		for _, id := range ids {
-			m, err := machines.GetByID(c.API, c.SpaceID, id)
-			if err != nil {
-				return nil, fmt.Errorf("read deployment target %s: %w", id, err)
-			}
-			selected = append(selected, m)
+	} else {
+		sel, err := selectTargets(c, p)
+		if err != nil {
+			return nil, err
 		}
-	} else if selected, err = selectTargets(c, p); err != nil {
-		return nil, err
+		for _, m := range sel {
+			ids = append(ids, m.ID)
+		}
 	}
-	if len(selected) == 0 && !p.Bool("allow_none") {
+	if len(ids) == 0 && !p.Bool("allow_none") {
 		return nil, fmt.Errorf("no deployment target in space %s matches role %q, environment %q, targets %v", c.SpaceName, p.String("role"), p.String("environment"), p.Strings("targets"))
+	}
+	var selected []octopus.Doc
+	for _, id := range ids {
+		m, err := c.GetDoc(c.Path("/machines/%s", id))
+		if err != nil {
+			return nil, fmt.Errorf("read deployment target %s: %w", id, err)
+		}
+		selected = append(selected, m)
 	}
 
 	undo := map[string]any{}
-	var pending []*machines.DeploymentTarget
+	var pending []octopus.Doc
 	var next [][]string
 	for _, m := range selected {
-		old := get(m)
+		old := octopus.DocStrings(m, field)
 		var want []string
 		if len(exact) > 0 {
-			want = toStrings(exact[m.ID])
+			want = toStrings(exact[octopus.DocString(m, "Id")])
 		} else {
 			want = change(old)
 		}
 		if sameSet(old, want) {
 			continue
 		}
-		undo[m.ID] = toAny(old)
+		undo[octopus.DocString(m, "Id")] = toAny(old)
 		pending = append(pending, m)
 		next = append(next, want)
 	}
@@ -119,15 +125,18 @@ func editTargets(ctx context.Context, call *steps.Call, kind, what string,
 	if err := call.BeforeChange(steps.Undo{Kind: kind, Params: undoParams, Note: fmt.Sprintf("restore the %s of %d deployment targets", what, len(pending))}); err != nil {
 		return nil, err
 	}
+	names := make([]any, len(pending))
 	for i, m := range pending {
-		set(m, next[i])
-		if _, err := machines.Update(c.API, m); err != nil {
-			return nil, fmt.Errorf("update %s of deployment target %s (%s): %w", what, m.Name, m.ID, err)
+		id, name := octopus.DocString(m, "Id"), octopus.DocString(m, "Name")
+		m[field] = octopus.StringsValue(next[i])
+		if _, err := c.PutDoc(c.Path("/machines/%s", id), m); err != nil {
+			return nil, fmt.Errorf("update %s of deployment target %s (%s): %w", what, name, id, err)
 		}
-		call.Log.Info().Str("target", m.Name).Strs(what, next[i]).Msg("octopus deployment target updated")
+		names[i] = name
+		call.Log.Info().Str("target", name).Strs(what, next[i]).Msg("octopus deployment target updated")
 	}
 	out["changed"] = len(pending)
-	out["targets"] = targetNames(pending)
+	out["targets"] = names
 	return out, nil
 }
 

@@ -1,10 +1,10 @@
 package octopus
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projects"
-	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/variables"
 
 	"github.com/bluegreen-deploy/bluegreen/octopus"
 	"github.com/bluegreen-deploy/bluegreen/steps"
@@ -34,25 +34,52 @@ func variableScope(c *octopus.Client, p steps.Params) (*projects.Project, string
 	return proj, envID, nil
 }
 
-// findVariable returns the index of the variable called name whose scope
-// is exactly the environment envID (or no scope at all when envID is
+// findVariable returns the index in vars of the variable called name whose
+// scope is exactly the environment envID (or no scope at all when envID is
 // empty), or -1. A variable with any other scope (machines, roles,
-// channels, or more environments) is a different value and is left alone.
-func findVariable(set *variables.VariableSet, name, envID string) int {
-	for i, v := range set.Variables {
-		if v.Name != name {
+// channels, tenants, or more environments) is a different value and is
+// left alone. vars are the set's variables as the server sent them.
+func findVariable(vars []any, name, envID string) int {
+	for i, e := range vars {
+		v, _ := e.(map[string]any)
+		if v == nil || octopus.DocString(v, "Name") != name {
 			continue
 		}
-		sc := v.Scope
-		if len(sc.Machines)+len(sc.Actions)+len(sc.Roles)+len(sc.Channels)+len(sc.TenantTags)+len(sc.ProcessOwners) > 0 {
+		scope, _ := v["Scope"].(map[string]any)
+		other := false
+		for k := range scope {
+			if k != "Environment" && len(octopus.DocStrings(scope, k)) > 0 {
+				other = true
+			}
+		}
+		if other {
 			continue
 		}
-		if envID == "" && len(sc.Environments) == 0 {
+		envs := octopus.DocStrings(scope, "Environment")
+		if envID == "" && len(envs) == 0 {
 			return i
 		}
-		if envID != "" && slices.Equal(sc.Environments, []string{envID}) {
+		if envID != "" && slices.Equal(envs, []string{envID}) {
 			return i
 		}
 	}
 	return -1
+}
+
+// readVariableSet reads a project's variable set as the server's own JSON.
+// The variables are the set's own objects ([]any of map[string]any), so
+// changing one changes the set.
+func readVariableSet(c *octopus.Client, proj *projects.Project) (octopus.Doc, []any, error) {
+	set, err := c.GetDoc(c.Path("/variables/%s", proj.VariableSetID))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read variables of project %s: %w", proj.Name, err)
+	}
+	vars, _ := set["Variables"].([]any)
+	return set, vars, nil
+}
+
+// variableAt returns the variable at i of vars as an object.
+func variableAt(vars []any, i int) octopus.Doc {
+	v, _ := vars[i].(map[string]any)
+	return v
 }

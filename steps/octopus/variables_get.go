@@ -2,10 +2,8 @@ package octopus
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/variables"
-
+	"github.com/bluegreen-deploy/bluegreen/octopus"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -38,16 +36,17 @@ func getVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	set, err := variables.GetVariableSet(c.API, c.SpaceID, proj.VariableSetID)
+	_, vars, err := readVariableSet(c, proj)
 	if err != nil {
-		return nil, fmt.Errorf("read variables of project %s: %w", proj.Name, err)
+		return nil, err
 	}
 	out := steps.Outputs{"value": "", "found": false, "sensitive": false}
-	if i := findVariable(set, p.String("name"), envID); i >= 0 {
-		v := set.Variables[i]
-		out["found"], out["sensitive"] = true, v.IsSensitive
-		if !v.IsSensitive {
-			out["value"] = v.Value
+	if i := findVariable(vars, p.String("name"), envID); i >= 0 {
+		v := variableAt(vars, i)
+		sensitive := v["IsSensitive"] == true
+		out["found"], out["sensitive"] = true, sensitive
+		if !sensitive {
+			out["value"] = octopus.DocString(v, "Value")
 		}
 	}
 	return out, nil

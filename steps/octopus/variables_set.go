@@ -3,10 +3,9 @@ package octopus
 import (
 	"context"
 	"fmt"
+	"slices"
 
-	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/newclient"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projects"
-	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/variables"
 
 	"github.com/bluegreen-deploy/bluegreen/octopus"
 	"github.com/bluegreen-deploy/bluegreen/steps"
@@ -59,20 +58,22 @@ func setVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	name := p.String("name")
 	journaled := false
 	for attempt := 1; ; attempt++ {
-		set, err := variables.GetVariableSet(c.API, c.SpaceID, proj.VariableSetID)
+		set, vars, err := readVariableSet(c, proj)
 		if err != nil {
-			return nil, fmt.Errorf("read variables of project %s: %w", proj.Name, err)
+			return nil, err
 		}
-		i := findVariable(set, name, envID)
+		i := findVariable(vars, name, envID)
 		out := steps.Outputs{"previous": "", "existed": i >= 0, "changed": false}
+		var v octopus.Doc
 		if i >= 0 {
-			if set.Variables[i].IsSensitive {
+			v = variableAt(vars, i)
+			if v["IsSensitive"] == true {
 				return nil, fmt.Errorf("variable %s of project %s is sensitive: bluegreen does not set sensitive variables because the undo could not restore the secret", name, proj.Name)
 			}
-			out["previous"] = set.Variables[i].Value
+			out["previous"] = octopus.DocString(v, "Value")
 		}
 		switch {
-		case p.Bool("remove") && i < 0, !p.Bool("remove") && i >= 0 && set.Variables[i].Value == p.String("value"):
+		case p.Bool("remove") && i < 0, !p.Bool("remove") && i >= 0 && octopus.DocString(v, "Value") == p.String("value"):
 			return out, nil
 		}
 		if !journaled {
@@ -81,27 +82,30 @@ func setVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 			}
 			journaled = true
 		}
+		// Only the one variable bluegreen owns changes; every other
+		// variable, and every field of this one but its value, goes back
+		// exactly as the server sent it.
 		switch {
 		case p.Bool("remove"):
-			set.Variables = append(set.Variables[:i], set.Variables[i+1:]...)
+			vars = slices.Delete(vars, i, i+1)
 		case i >= 0:
-			set.Variables[i].Value = p.String("value")
+			v["Value"] = p.String("value")
 		default:
-			v := variables.NewVariable(name)
-			v.Value = p.String("value")
-			v.Links = nil
+			scope := map[string]any{}
 			if envID != "" {
-				v.Scope.Environments = []string{envID}
+				scope["Environment"] = []any{envID}
 			}
-			set.Variables = append(set.Variables, v)
+			vars = append(vars, map[string]any{"Name": name, "Value": p.String("value"), "Type": "String", "IsSensitive": false,
+				"IsEditable": true, "Description": nil, "Prompt": nil, "Scope": scope})
 		}
-		_, err = newclient.Put[variables.VariableSet](c.API.HttpSession(), c.Path("/variables/%s", proj.VariableSetID), set)
+		set["Variables"] = vars
+		_, err = c.PutDoc(c.Path("/variables/%s", proj.VariableSetID), set)
 		if err == nil {
 			out["changed"] = true
 			call.Log.Info().Str("project", proj.Name).Str("variable", name).Msg("octopus variable set")
 			return out, nil
 		}
-		if attempt >= setAttempts || !lostRace(c, proj, set.Version) {
+		if attempt >= setAttempts || !lostRace(c, proj, set["Version"]) {
 			return nil, fmt.Errorf("write variables of project %s (attempt %d): %w", proj.Name, attempt, err)
 		}
 		call.Log.Warn().Str("project", proj.Name).Int("attempt", attempt).Msg("variable set changed under us; reading it again")
@@ -112,9 +116,9 @@ func setVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 // conflict: the set's Version moved on since it was read. The server
 // answers such a write with 400 and a message for humans, so the Version
 // is the reliable signal.
-func lostRace(c *octopus.Client, proj *projects.Project, readVersion int32) bool {
-	now, err := variables.GetVariableSet(c.API, c.SpaceID, proj.VariableSetID)
-	return err == nil && now.Version != readVersion
+func lostRace(c *octopus.Client, proj *projects.Project, readVersion any) bool {
+	now, err := c.GetDoc(c.Path("/variables/%s", proj.VariableSetID))
+	return err == nil && fmt.Sprint(now["Version"]) != fmt.Sprint(readVersion)
 }
 
 func variableUndo(p steps.Params, proj *projects.Project, name, envID string, existed bool, previous string) steps.Undo {
