@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -115,7 +114,7 @@ type runCtx struct {
 	colours map[string]any
 	outputs map[string]any
 	done    map[string]bool
-	secrets map[string]string
+	secrets *secretSet
 	phase   string
 	ctx     context.Context
 	lease   *lease
@@ -273,7 +272,7 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 	}
 	rec.Run = rc.run
 	if err := rc.save(); err != nil {
-		return nil, err
+		return nil, beforeAnyChange(err)
 	}
 	return rc.execute(ctx, "run")
 }
@@ -339,7 +338,7 @@ func (x *Executor) resumeLocked(ctx context.Context, rb *Runbook, rec *state.Rec
 	}
 	run.Status, run.Error = state.StatusRunning, ""
 	if err := rc.save(); err != nil {
-		return nil, err
+		return nil, beforeAnyChange(err)
 	}
 	return rc.execute(ctx, "resume")
 }
@@ -442,12 +441,7 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 // newRunCtx builds a run's context and, before anything can log, hands
 // the run's sensitive input values to the executor's secret sink.
 func (x *Executor) newRunCtx(ctx context.Context, rb *Runbook, rec *state.Record, run *state.Run, inputs map[string]any, phase string) *runCtx {
-	rc := &runCtx{x: x, rb: rb, rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secrets(inputs), phase: phase, ctx: ctx}
-	if x.Secrets != nil {
-		for _, v := range rc.secrets {
-			x.Secrets.Add(v)
-		}
-	}
+	rc := &runCtx{x: x, rb: rb, rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secretSet(inputs, x.Secrets), phase: phase, ctx: ctx}
 	return rc
 }
 
@@ -586,6 +580,7 @@ func (rc *runCtx) evalColours() error {
 			if err != nil {
 				return fmt.Errorf("colour %s: %s: %w", c.Name, a.Name, err)
 			}
+			rc.noteSecrets(a.Value, v)
 			m[a.Name] = val
 		}
 		rc.colours[c.Name] = m
@@ -608,6 +603,7 @@ func (rc *runCtx) detect(ctx context.Context, stored string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	rc.noteSecrets(d.Step.With, vals)
 	params, perrs := d.Step.Spec.Bind(asMap(raw))
 	if len(perrs) > 0 {
 		return "", bindError(d.Step.Uses, perrs)
@@ -707,6 +703,7 @@ func (rc *runCtx) list(ctx context.Context, list []*Step, prefix string, locals 
 			if err != nil {
 				return &stepError{path, fmt.Errorf("foreach: %w", err)}
 			}
+			rc.noteSecrets(st.Foreach, vals)
 			items, ok := v.([]any)
 			if !ok && v != nil {
 				return &stepError{path, fmt.Errorf("foreach: expected a list, found %s", steps.TypeOf(v))}
@@ -746,6 +743,7 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 	if err != nil {
 		return rc.fail(st, path, fmt.Errorf("with: %w", err))
 	}
+	rc.noteSecrets(st.With, vals)
 	params, perrs := st.Spec.Bind(asMap(raw))
 	if len(perrs) > 0 {
 		return rc.fail(st, path, bindError(st.Uses, perrs))
@@ -831,8 +829,6 @@ func (rc *runCtx) fail(st *Step, path string, err error) error {
 	return &stepError{path, err}
 }
 
-var secretRef = regexp.MustCompile(`^\$\{\{ inputs\.([a-z_][a-z0-9_]*) \}\}$`)
-
 // journal records an undo durably before the step changes anything. Values
 // of sensitive inputs are stored as references (${{ inputs.NAME }}) and
 // resolved again at rollback time, so no secret is written to the journal.
@@ -842,31 +838,20 @@ func (rc *runCtx) journal(st *Step, path string, u steps.Undo) error {
 		return fmt.Errorf("undo names unknown step kind %q", u.Kind)
 	}
 	params := map[string]any{}
+	secrets := rc.secrets.all()
 	for k, v := range u.Params {
-		s, isStr := v.(string)
-		ref := ""
-		if isStr {
-			for name, secret := range rc.secrets {
-				if s == secret {
-					ref = "${{ inputs." + name + " }}"
-				}
-			}
-		}
-		switch {
-		case ref != "":
-			params[k] = ref
-		case spec.Param(k) != nil && spec.Param(k).Sensitive:
+		jv, found := journalValue(v, secrets)
+		if p := spec.Param(k); p != nil && p.Sensitive && !found {
 			// A secret that did not come from an input cannot be stored;
 			// rollback will ask for it.
-			params[k] = steps.Redaction
-		default:
-			params[k] = rc.scrubValue(v)
+			jv = steps.Redaction
 		}
+		params[k] = jv
 	}
 	if err := rc.lease.check(); err != nil {
 		return err
 	}
-	e := state.Entry{Seq: len(rc.run.Journal) + 1, Step: path, Kind: st.Uses, Undo: steps.Undo{Kind: u.Kind, Params: params, Note: rc.scrub(u.Note)}, State: state.EntryPending, At: time.Now().UTC()}
+	e := state.Entry{Seq: len(rc.run.Journal) + 1, Step: path, Kind: st.Uses, Undo: steps.Undo{Kind: u.Kind, Params: params, Note: rc.scrub(u.Note), RestoresCapacity: u.RestoresCapacity, Settle: u.Settle}, State: state.EntryPending, At: time.Now().UTC()}
 	rc.run.Journal = append(rc.run.Journal, e)
 	if err := rc.save(); err != nil {
 		rc.run.Journal = rc.run.Journal[:len(rc.run.Journal)-1]
@@ -880,7 +865,8 @@ func (rc *runCtx) journal(st *Step, path string, u steps.Undo) error {
 
 // rollback runs every undo not yet applied, newest first. It goes on past a
 // failed undo (each restores something independent) and reports all
-// failures at the end.
+// failures at the end, except after an undo whose step marked its failure
+// with steps.Halt: then it stops at once (see rollbackHalted).
 func (rc *runCtx) rollback(ctx context.Context) error {
 	var failed []string
 	attempts := rc.x.UndoAttempts
@@ -891,11 +877,16 @@ func (rc *runCtx) rollback(ctx context.Context) error {
 	if backoff <= 0 {
 		backoff = time.Second
 	}
+	var pace rollbackPace
 	for i := len(rc.run.Journal) - 1; i >= 0; i-- {
 		e := &rc.run.Journal[i]
 		if e.State == state.EntryUndone {
 			continue
 		}
+		if err := pace.before(ctx, rc, e); err != nil {
+			return err
+		}
+		// Pacing may have waited: the lease must still be ours to undo.
 		if err := rc.lease.check(); err != nil {
 			return err
 		}
@@ -907,11 +898,15 @@ func (rc *runCtx) rollback(ctx context.Context) error {
 			failed = append(failed, fmt.Sprintf("undo %d (%s): %s", e.Seq, e.Undo.Kind, e.Error))
 		} else {
 			e.State, e.Error = state.EntryUndone, ""
+			pace.applied(e)
 		}
 		if serr := rc.save(); serr != nil {
 			return serr
 		}
 		rc.x.emit(rc, ev)
+		if err != nil && steps.IsHalt(err) {
+			return rc.rollbackHalted(e, i, err)
+		}
 	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "; "))
@@ -926,20 +921,16 @@ func (rc *runCtx) applyUndo(ctx context.Context, e *state.Entry, attempts int, b
 	}
 	raw := map[string]any{}
 	for k, v := range e.Undo.Params {
-		if s, ok := v.(string); ok {
-			if m := secretRef.FindStringSubmatch(s); m != nil {
-				val, ok := rc.inputs[m[1]]
-				if !ok || steps.FormatValue(val) == "" {
-					return fmt.Errorf("param %q needs the sensitive input %q: pass it with --set %s=...", k, m[1], m[1])
-				}
-				v = val
-			} else if s == steps.Redaction {
-				if p := spec.Param(k); p != nil && p.Sensitive {
-					return fmt.Errorf("param %q is sensitive and was not journaled; undo it by hand", k)
-				}
+		if s, ok := v.(string); ok && s == steps.Redaction {
+			if p := spec.Param(k); p != nil && p.Sensitive {
+				return fmt.Errorf("param %q is sensitive and was not journaled; undo it by hand", k)
 			}
 		}
-		raw[k] = v
+		rv, err := rc.resolveJournaled(v)
+		if err != nil {
+			return fmt.Errorf("param %q %w", k, err)
+		}
+		raw[k] = rv
 	}
 	params, perrs := spec.Bind(raw)
 	if len(perrs) > 0 {
@@ -959,6 +950,9 @@ func (rc *runCtx) applyUndo(ctx context.Context, e *state.Entry, attempts int, b
 		if err == nil {
 			rc.emitTraffic(e.Step, spec, out, TrafficUndo)
 			return nil
+		}
+		if steps.IsHalt(err) {
+			return err
 		}
 	}
 	return err
@@ -1126,36 +1120,16 @@ func formatVals(m map[string]any) string {
 }
 
 // scrub removes sensitive input values from text.
-func (rc *runCtx) scrub(s string) string {
-	for _, secret := range rc.secrets {
-		s = strings.ReplaceAll(s, secret, steps.Redaction)
-	}
-	return s
-}
+// (secrets.go: every secret, whatever its length; credentials too).
+func (rc *runCtx) scrub(s string) string { return maskText(s, rc.secrets.all()) }
 
-func (rc *runCtx) scrubValue(v any) any {
-	if len(rc.secrets) == 0 {
-		return v
-	}
-	switch x := v.(type) {
-	case string:
-		return rc.scrub(x)
-	case map[string]any:
-		return rc.scrubMap(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = rc.scrubValue(e)
-		}
-		return out
-	}
-	return v
-}
+func (rc *runCtx) scrubValue(v any) any { return maskValue(v, rc.secrets.all()) }
 
 func (rc *runCtx) scrubMap(m map[string]any) map[string]any {
+	secrets := rc.secrets.all()
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		out[k] = rc.scrubValue(v)
+		out[k] = maskValue(v, secrets)
 	}
 	return out
 }

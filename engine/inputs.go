@@ -159,17 +159,18 @@ func (r *Runbook) RedactInputs(in map[string]any) map[string]any {
 	return out
 }
 
-// secrets returns the text of every sensitive input value, so the executor
-// can scrub them from anything it reports.
-func (r *Runbook) secrets(in map[string]any) map[string]string {
-	out := map[string]string{}
+// secretSet returns the run's secrets: every sensitive input's value, each
+// with the reference that reads it. Each secret, and each one added later
+// (taint.go), is handed to sink (the log filter) before anything can log.
+func (r *Runbook) secretSet(in map[string]any, sink SecretSink) *secretSet {
+	s := &secretSet{}
+	if sink != nil {
+		s.added = sink.Add
+	}
 	for _, i := range r.Inputs {
-		if !i.Sensitive {
-			continue
-		}
-		if s := steps.FormatValue(in[i.Name]); len(s) >= 4 {
-			out[i.Name] = s
+		if i.Sensitive {
+			s.addInput("inputs."+i.Name, in[i.Name])
 		}
 	}
-	return out
+	return s
 }

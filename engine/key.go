@@ -4,9 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -108,24 +108,66 @@ func (x *Executor) stateKey(rb *Runbook, inputs map[string]any) (string, string,
 	return x.scoped(key), app, nil
 }
 
-// recoveryKey finds the key for resume and rollback, which may be given
-// only some inputs (the journal holds the rest): --key, or the key the
-// given inputs and defaults resolve to.
+// recoveryKey finds the key for resume, rollback, status and unlock,
+// which may be given only some inputs (the journal holds the rest): --key,
+// or the key the given inputs and defaults resolve to. Required inputs
+// that were not given are tried with two different stand-ins: when the key
+// is the same both times it does not depend on them.
 func (x *Executor) recoveryKey(rb *Runbook, raw map[string]any, verb string) (string, error) {
 	if x.Key != "" {
 		return x.scoped(x.Key), nil
 	}
-	inputs, err := rb.ResolveInputs(raw)
-	if err != nil {
-		var inv *InvalidError
-		if errors.As(err, &inv) {
-			inv.Diags = append(inv.Diags, &Diagnostic{File: rb.File, Pos: Pos{1, 1},
-				Message: fmt.Sprintf("%s finds the run by its state key: pass --key, or the inputs that name the application", verb)})
+	var keys [2]string
+	var missing []string
+	for i := range keys {
+		given := make(map[string]any, len(raw))
+		for k, v := range raw {
+			given[k] = v
 		}
-		return "", err
+		for _, in := range rb.Inputs {
+			if _, ok := raw[in.Name]; !ok && in.Required {
+				given[in.Name] = standIn(in, i)
+				if i == 0 {
+					missing = append(missing, in.Name)
+				}
+			}
+		}
+		inputs, err := rb.ResolveInputs(given)
+		if err == nil {
+			keys[i], _, err = x.stateKey(rb, inputs)
+		}
+		if err != nil && len(missing) > 0 {
+			return "", invalid(rb.File, "%s finds the run by its state key: pass --key, or the inputs that name the application (missing: %s): %v", verb, strings.Join(missing, ", "), err)
+		}
+		if err != nil {
+			return "", err
+		}
 	}
-	key, _, err := x.stateKey(rb, inputs)
-	return key, err
+	if keys[0] != keys[1] {
+		return "", invalid(rb.File, "%s finds the run by its state key, which depends on inputs not given: pass --key, or the inputs that name the application (missing: %s)", verb, strings.Join(missing, ", "))
+	}
+	return keys[0], nil
+}
+
+// standIn is a value of type t for an input that was not given; the two
+// variants differ in every type.
+func standIn(in *Input, variant int) any {
+	if len(in.Enum) > 0 {
+		return in.Enum[variant%len(in.Enum)]
+	}
+	switch in.Type {
+	case steps.Int, steps.Number:
+		return variant
+	case steps.Bool:
+		return variant == 1
+	case steps.Duration:
+		return time.Duration(variant + 1)
+	case steps.List:
+		return []any{fmt.Sprintf("\x00stand-in-%d", variant)}
+	case steps.Map:
+		return map[string]any{"stand-in": variant}
+	}
+	return fmt.Sprintf("\x00stand-in-%d", variant)
 }
 
 // sameApp refuses inputs that name another application than the one the

@@ -138,3 +138,15 @@ func leaseError(l *lease, err error) error {
 	}
 	return err
 }
+
+// beforeAnyChange turns a lease lost at a run's first save, before this
+// process changed anything, into what a refused acquire gives: a
+// *state.LockedError naming the holder (exit 3). The store granted the
+// lock and another run holds it now, so for the caller the lock was held.
+func beforeAnyChange(err error) error {
+	var lost *state.LeaseLostError
+	if errors.As(err, &lost) && lost.Holder != nil {
+		return &state.LockedError{Key: lost.Key, Holder: *lost.Holder}
+	}
+	return err
+}

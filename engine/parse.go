@@ -58,6 +58,7 @@ func Parse(name string, src []byte, reg *steps.Registry) (rb *Runbook, err error
 	if err := d.err(); err != nil {
 		return nil, err
 	}
+	p.rb.markTaint()
 	return p.rb, nil
 }
 

@@ -91,6 +91,7 @@ func (rc *runCtx) planList(list []*Step, prefix string, vals map[string]any, top
 		}
 		if st.Foreach != nil {
 			items, err := st.Foreach.Eval(vals)
+			rc.noteSecrets(st.Foreach, vals)
 			list, ok := items.([]any)
 			if err != nil || !ok || st.Foreach.readsSteps() {
 				ps.Uses = "foreach " + st.Foreach.source()
@@ -123,6 +124,7 @@ func (rc *runCtx) planList(list []*Step, prefix string, vals map[string]any, top
 					ps.Params[k] = vt.source()
 					continue
 				}
+				rc.noteSecrets(vt, vals)
 				if prm := st.Spec.Param(k); prm != nil && prm.Sensitive {
 					v = steps.Redaction
 				}

@@ -1,51 +1,52 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"sync"
+
+	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 // SecretWriter replaces known secrets in everything written through it
 // with "***". The CLI puts it under its logger, and the executor registers
-// each run's sensitive input values, so a step that logs a value it should
-// not (a DSN in a driver's error, say) still cannot leak it. Events are
-// scrubbed by the executor itself; this is the second line of defence.
+// each run's secrets (sensitive input values and the values computed from
+// them), so a step that logs a value it should not (a DSN in a driver's
+// error, say) still cannot leak it. The process's credentials
+// (steps.KnownCredentials) are masked too. Events are scrubbed by the
+// executor itself; this is the second line of defence.
 type SecretWriter struct {
 	mu      sync.RWMutex
 	w       io.Writer
-	secrets [][]byte
+	secrets []secret
 }
 
 // NewSecretWriter wraps w.
 func NewSecretWriter(w io.Writer) *SecretWriter { return &SecretWriter{w: w} }
 
-// Add registers a secret. Its JSON-escaped form is registered too, since a
-// JSON log line carries values escaped. Short values are ignored: masking
-// "1" would garble every line.
-func (s *SecretWriter) Add(secret string) {
-	if len(secret) < 4 {
+// Add registers a secret, whatever its length (see maskText for how short
+// ones are masked). Its JSON-escaped form is registered too, since a JSON
+// log line carries values escaped.
+func (s *SecretWriter) Add(value string) {
+	if value == "" {
 		return
 	}
-	forms := [][]byte{[]byte(secret)}
-	if b, err := json.Marshal(secret); err == nil {
-		if esc := b[1 : len(b)-1]; !bytes.Equal(esc, forms[0]) {
+	forms := []string{value}
+	if b, err := json.Marshal(value); err == nil {
+		if esc := string(b[1 : len(b)-1]); esc != value {
 			forms = append(forms, esc)
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+next:
 	for _, f := range forms {
-		dup := false
 		for _, have := range s.secrets {
-			if bytes.Equal(have, f) {
-				dup = true
+			if have.value == f {
+				continue next
 			}
 		}
-		if !dup {
-			s.secrets = append(s.secrets, f)
-		}
+		s.secrets = append(s.secrets, secret{value: f})
 	}
 }
 
@@ -53,13 +54,15 @@ func (s *SecretWriter) Add(secret string) {
 // written on success, as callers expect of a filter.
 func (s *SecretWriter) Write(p []byte) (int, error) {
 	s.mu.RLock()
-	out := p
-	for _, sec := range s.secrets {
-		if bytes.Contains(out, sec) {
-			out = bytes.ReplaceAll(out, sec, []byte("***"))
-		}
-	}
+	secrets := append([]secret(nil), s.secrets...)
 	s.mu.RUnlock()
+	for _, c := range steps.KnownCredentials() {
+		secrets = append(secrets, secret{value: c})
+	}
+	out := p
+	if len(secrets) > 0 {
+		out = []byte(maskText(string(p), longestFirst(secrets)))
+	}
 	if _, err := s.w.Write(out); err != nil {
 		return 0, err
 	}

@@ -28,6 +28,9 @@ type Expr struct {
 	// identProgs evaluate idents; they are compiled on first use, since
 	// only gate reports need them and compiling them for every expression
 	// was most of the cost of loading a runbook.
+	// reads and taint: see taint.go.
+	reads      []string
+	taint      exprTaint
 	identOnce  sync.Once
 	identNames []string
 	identProgs []*vm.Program

@@ -9,6 +9,7 @@ package steps
 
 import (
 	"context"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -135,6 +136,15 @@ type Undo struct {
 	Params map[string]any `json:"params"`
 	// Note says in words what the undo restores, for logs and plans.
 	Note string `json:"note,omitempty"`
+	// RestoresCapacity marks an undo that brings a group's capacity back
+	// (and waits until it is in service and healthy). Traffic undos applied
+	// after it in the same rollback move traffic gradually (see Settle).
+	RestoresCapacity bool `json:"restores_capacity,omitempty"`
+	// Settle is how long a traffic undo's weights are held before the next
+	// undo of the same kind moves more traffic, in a rollback that restored
+	// capacity first: the restored colour then takes traffic back in the
+	// steps the release took, not all at once while it is cold.
+	Settle time.Duration `json:"settle,omitempty"`
 }
 
 // Call carries everything a step run gets.

@@ -87,7 +87,7 @@ func (s *DynamoStore) api() (dynamoAPI, error) {
 		}
 		cfg := s.cfg
 		if cfg == nil {
-			c, err := config.LoadDefaultConfig(context.Background())
+			c, err := config.LoadDefaultConfig(context.Background(), dynamoLoadOptions()...)
 			if err != nil {
 				s.err = fmt.Errorf("dynamodb state store: load AWS configuration: %w", err)
 				return
@@ -194,7 +194,7 @@ func (s *DynamoStore) acquire(ctx context.Context, api dynamoAPI, key string, it
 		},
 	})
 	if err == nil {
-		return nil, false, nil
+		return s.confirm(ctx, key, item)
 	}
 	if !conditionFailed(err) {
 		return nil, false, fmt.Errorf("acquire lock %q: dynamodb:PutItem on table %s: %w", key, s.table, s.missingTable(err))
@@ -234,7 +234,26 @@ func (s *DynamoStore) acquire(ctx context.Context, api dynamoAPI, key string, it
 	if err != nil {
 		return nil, false, fmt.Errorf("acquire lock %q: take over stale lock: dynamodb:PutItem on table %s: %w", key, s.table, err)
 	}
+	if _, _, err := s.confirm(ctx, key, item); err != nil {
+		return nil, false, err
+	}
 	return &Takeover{Previous: *cur, Reason: reason}, false, nil
+}
+
+// confirm reads the lock back after a conditional put succeeded and
+// reports it held when another run's holder is there. On DynamoDB the
+// condition alone decides; an emulator that applies two racing
+// conditional puts (moto does under load) would otherwise grant the lock
+// twice. The fenced saves catch what this read misses.
+func (s *DynamoStore) confirm(ctx context.Context, key string, item map[string]ddbtypes.AttributeValue) (*Takeover, bool, error) {
+	cur, err := s.Holder(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	if cur != nil && cur.RunID != str(item["run_id"]) {
+		return nil, false, &LockedError{Key: key, Holder: *cur}
+	}
+	return nil, false, nil
 }
 
 // Release deletes key's lock when runID holds it. Releasing a free lock is

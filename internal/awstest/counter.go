@@ -2,6 +2,7 @@ package awstest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,22 @@ type Counter struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	counts map[string]int
+	hooks  map[int]*hook
+	nextID int
+}
+
+// hook is a test's function run around the calls passing through.
+type hook struct {
+	after bool
+	fn    func(op string, form url.Values)
+}
+
+type callKey struct{}
+
+// call is what the proxy learnt about a request, kept for its answer.
+type call struct {
+	op   string
+	form url.Values
 }
 
 // NewCounter starts a counting proxy to target.
@@ -33,11 +50,18 @@ func NewCounter(target string) *Counter {
 	if err != nil {
 		panic("awstest: bad target " + target)
 	}
-	c := &Counter{counts: map[string]int{}}
+	c := &Counter{counts: map[string]int{}, hooks: map[int]*hook{}}
 	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if cl, ok := resp.Request.Context().Value(callKey{}).(*call); ok {
+			c.run(true, cl)
+		}
+		return nil
+	}
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.count(r)
-		proxy.ServeHTTP(w, r)
+		cl := c.count(r)
+		c.run(false, cl)
+		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, cl)))
 	}))
 	c.URL = c.srv.URL
 	return c
@@ -51,7 +75,46 @@ var (
 	rpcv2Path = regexp.MustCompile(`/service/[^/]+/operation/([A-Za-z]+)`)
 )
 
-func (c *Counter) count(r *http.Request) {
+// Before registers fn to run for every call before it reaches moto, and
+// After for every call moto has answered, before the answer reaches the
+// caller: a test injects a fault at an exact moment (instances that stop
+// right after a group was scaled up). fn gets the operation and, for the
+// query protocols, the request's form. Each returns the function that
+// removes the hook.
+func (c *Counter) Before(fn func(op string, form url.Values)) func() { return c.add(false, fn) }
+
+// After: see Before.
+func (c *Counter) After(fn func(op string, form url.Values)) func() { return c.add(true, fn) }
+
+func (c *Counter) add(after bool, fn func(string, url.Values)) func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nextID++
+	id := c.nextID
+	c.hooks[id] = &hook{after: after, fn: fn}
+	return func() {
+		c.mu.Lock()
+		delete(c.hooks, id)
+		c.mu.Unlock()
+	}
+}
+
+func (c *Counter) run(after bool, cl *call) {
+	c.mu.Lock()
+	var fns []func(string, url.Values)
+	for _, h := range c.hooks {
+		if h.after == after {
+			fns = append(fns, h.fn)
+		}
+	}
+	c.mu.Unlock()
+	for _, fn := range fns {
+		fn(cl.op, cl.form)
+	}
+}
+
+func (c *Counter) count(r *http.Request) *call {
+	var form url.Values
 	svc := "unknown"
 	if m := credScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
 		svc = m[1]
@@ -70,7 +133,7 @@ func (c *Counter) count(r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if v, err := url.ParseQuery(string(body)); err == nil {
-			op = v.Get("Action")
+			op, form = v.Get("Action"), v
 		}
 	default:
 		op = restOperation(r)
@@ -78,6 +141,7 @@ func (c *Counter) count(r *http.Request) {
 	c.mu.Lock()
 	c.counts[svc+":"+op]++
 	c.mu.Unlock()
+	return &call{op: op, form: form}
 }
 
 // restOperation names the Route53 REST calls the steps make.

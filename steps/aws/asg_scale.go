@@ -19,15 +19,18 @@ func init() {
 		Doc: "When `desired` falls outside the group's current min/max and `min`/`max` are not given, " +
 			"the bound is moved to `desired` so that scaling to 0 or above the old maximum works in one step. " +
 			"Undo restores the previous desired, min and max. Scaling in never touches instances directly: " +
-			"the group drains and terminates them as it always does.",
+			"the group drains and terminates them as it always does. " +
+			"An undo that raises the capacity again (rolling back a scale-in) waits, up to `wait_timeout`, until the group's instances " +
+			"are InService, Healthy and healthy in every target group of the group; when they are not, the rollback stops there, " +
+			"so that no later undo moves traffic onto a colour with nothing to serve it.",
 		Params: []steps.Param{
 			{Name: "group", Type: steps.String, Required: true, Doc: "Name of the Auto Scaling group.", Examples: []any{"web-green"}},
 			{Name: "desired", Type: steps.Int, Required: true, Doc: "New desired capacity.", Examples: []any{3, 0}},
 			{Name: "min", Type: steps.Int, Doc: "New minimum size; unchanged when not given (unless desired is below it)."},
 			{Name: "max", Type: steps.Int, Doc: "New maximum size; unchanged when not given (unless desired is above it)."},
-			{Name: "wait", Type: steps.Bool, Default: false, Doc: "Wait until the group has exactly `desired` instances, all InService and Healthy."},
-			{Name: "wait_timeout", Type: steps.Duration, Default: 10 * time.Minute, Doc: "How long `wait` waits before the step fails."},
-			{Name: "poll", Type: steps.Duration, Default: 10 * time.Second, Doc: "How often `wait` reads the group."},
+			{Name: "wait", Type: steps.Bool, Default: false, Doc: "Wait until the group has exactly `desired` instances, all InService and Healthy, and healthy in the group's target groups."},
+			{Name: "wait_timeout", Type: steps.Duration, Default: 10 * time.Minute, Doc: "How long `wait` waits before the step fails; also how long this step's undo waits for restored capacity."},
+			{Name: "poll", Type: steps.Duration, Default: 10 * time.Second, Doc: "How often `wait` (and the undo's wait for restored capacity) reads the group."},
 		},
 		Outputs: []steps.Output{
 			{Name: "desired", Type: steps.Int, Doc: "Desired capacity after the step."},
@@ -45,7 +48,10 @@ func init() {
 	})
 }
 
-type asgScale struct{ api asgAPI }
+type asgScale struct {
+	api asgAPI
+	elb elbv2API
+}
 
 func (s *asgScale) Run(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	api, err := asgClient(s.api)
@@ -79,11 +85,7 @@ func (s *asgScale) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 		"changed": false,
 	}
 	if desired != prevD || lo != prevMin || hi != prevMax {
-		if err := call.BeforeChange(steps.Undo{
-			Kind:   "aws.asg.scale",
-			Params: map[string]any{"group": name, "desired": prevD, "min": prevMin, "max": prevMax},
-			Note:   fmt.Sprintf("restore group %s to desired %d (min %d, max %d)", name, prevD, prevMin, prevMax),
-		}); err != nil {
+		if err := call.BeforeChange(scaleUndo(p, name, desired, prevD, prevMin, prevMax)); err != nil {
 			return nil, err
 		}
 		_, err := api.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
@@ -93,7 +95,7 @@ func (s *asgScale) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 			MaxSize:              awssdk.Int32(int32(hi)),
 		})
 		if err != nil {
-			return nil, failed("autoscaling:UpdateAutoScalingGroup", fmt.Sprintf("group %q", name), err)
+			return nil, restoring(call, desired > prevD, failed("autoscaling:UpdateAutoScalingGroup", fmt.Sprintf("group %q", name), err))
 		}
 		out["changed"] = true
 		call.Log.Info().Str("group", name).Int("desired", desired).Int("previous_desired", prevD).Msg("scaled auto scaling group")
@@ -102,40 +104,11 @@ func (s *asgScale) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 	if !p.Bool("wait") {
 		return out, nil
 	}
-	healthy, err := waitForCapacity(ctx, api, name, desired, p.Duration("wait_timeout"), p.Duration("poll"))
+	elb, err := s.targetHealth(g)
+	if err != nil {
+		return out, err
+	}
+	healthy, err := waitForCapacity(ctx, call.Log, api, elb, name, desired, p.Duration("wait_timeout"), p.Duration("poll"))
 	out["healthy"] = healthy
-	return out, err
-}
-
-// waitForCapacity polls the group until it has exactly desired instances,
-// all InService and Healthy. It returns the last healthy count.
-func waitForCapacity(ctx context.Context, api asgAPI, name string, desired int, timeout, poll time.Duration) (int, error) {
-	if poll <= 0 {
-		poll = 10 * time.Second
-	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	last := groupCounts{}
-	for {
-		g, err := describeGroup(ctx, api, name)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			return last.healthy, err
-		}
-		last = countInstances(g)
-		if last.total == desired && last.healthy == desired {
-			return last.healthy, nil
-		}
-		if sleep(ctx, poll) != nil {
-			break
-		}
-	}
-	if parent.Err() != nil {
-		return last.healthy, parent.Err()
-	}
-	return last.healthy, fmt.Errorf("group %q: %d of %d instances InService and Healthy (%d in the group) after waiting %s",
-		name, last.healthy, desired, last.total, timeout)
+	return out, restoring(call, desired > 0, err)
 }

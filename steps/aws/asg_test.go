@@ -113,6 +113,13 @@ func TestASGScale(t *testing.T) {
 			}
 			u := undos[0]
 			wantUndo := map[string]any{"group": "web", "desired": c.start[0], "min": c.start[1], "max": c.start[2]}
+			if c.start[0] > c.want[0] {
+				// Undoing a scale-in restores capacity: it waits for it.
+				wantUndo["wait"], wantUndo["wait_timeout"], wantUndo["poll"] = true, "10m0s", "10s"
+			}
+			if u.RestoresCapacity != (c.start[0] > c.want[0]) {
+				t.Errorf("undo RestoresCapacity = %v", u.RestoresCapacity)
+			}
 			if u.Kind != "aws.asg.scale" || !reflect.DeepEqual(u.Params, wantUndo) {
 				t.Fatalf("undo %+v, want aws.asg.scale %v", u, wantUndo)
 			}

@@ -32,6 +32,8 @@ func init() {
 				Doc:      "New weight (0-999) for each target group, keyed by target group ARN or name.",
 				Examples: []any{map[string]any{"web-blue": 90, "web-green": 10}}},
 			{Name: "verify", Type: steps.Bool, Default: true, Doc: "Read the weights back and fail when AWS does not hold them."},
+			{Name: "rollback_settle", Type: steps.Duration, Default: 30 * time.Second,
+				Doc: "In a rollback that first restored capacity (a finished release whose old group had been scaled in), how long the weights this step's undo restores are held before the next undo of this kind moves more traffic back; 0 goes back without pausing. A rollback that did not restore capacity never pauses."},
 		},
 		Outputs: []steps.Output{
 			{Name: "weights", Type: steps.Map, Doc: "Weights AWS holds after the step, keyed by target group ARN."},
@@ -93,6 +95,7 @@ func (s *elbSetWeights) Run(ctx context.Context, call *steps.Call) (steps.Output
 		Kind:   "aws.elbv2.set-weights",
 		Params: undoParams,
 		Note:   fmt.Sprintf("restore weights of %s to %s", fw.resource(), formatMap(undo)),
+		Settle: p.Duration("rollback_settle"),
 	}); err != nil {
 		return nil, err
 	}

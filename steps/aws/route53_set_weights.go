@@ -30,6 +30,8 @@ func init() {
 			{Name: "wait", Type: steps.Bool, Default: true, Doc: "Wait until the change is INSYNC on every Route53 name server."},
 			{Name: "wait_timeout", Type: steps.Duration, Default: 5 * time.Minute, Doc: "How long `wait` waits before the step fails."},
 			{Name: "poll", Type: steps.Duration, Default: 5 * time.Second, Doc: "How often `wait` asks Route53 about the change."},
+			{Name: "rollback_settle", Type: steps.Duration, Default: 30 * time.Second,
+				Doc: "In a rollback that first restored capacity (a finished release whose old group had been scaled in), how long the weights this step's undo restores are held before the next undo of this kind moves more traffic back; 0 goes back without pausing. A rollback that did not restore capacity never pauses."},
 		},
 		Outputs: []steps.Output{
 			{Name: "weights", Type: steps.Map, Doc: "Weights of all the name's weighted records after the step, keyed by SetIdentifier."},
@@ -104,6 +106,7 @@ func (s *r53SetWeights) Run(ctx context.Context, call *steps.Call) (steps.Output
 		Kind:   "aws.route53.set-weights",
 		Params: map[string]any{"zone": zone, "name": name, "type": rrtype, "weights": undo},
 		Note:   fmt.Sprintf("restore %s weights to %s", name, formatMap(undo)),
+		Settle: p.Duration("rollback_settle"),
 	}); err != nil {
 		return nil, err
 	}
