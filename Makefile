@@ -6,6 +6,8 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  ?= -s -w -X main.version=$(VERSION)
 # How long `make fuzz` runs each fuzz target.
 FUZZTIME ?= 20s
+# The port `make moto` listens on (make moto PORT=5001).
+PORT     ?= 5000
 # The packages `make bench` runs.
 BENCH_PKGS ?= ./...
 
@@ -24,8 +26,10 @@ export PATH := $(HOME)/.pyenv/shims:$(PATH)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-build: ## build bin/bluegreen
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bluegreen
+# Every binary is static (CGO off): it runs on any Linux, Alpine and old
+# glibc workers included. TestMakeBuildIsStatic checks it.
+build: ## build bin/bluegreen (static)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/bluegreen
 
 test: ## run every test, integration tests included (they start moto, nginx and PostgreSQL themselves)
 	$(GO) test ./... -count=1 -timeout 45m
@@ -60,10 +64,11 @@ cover: ## tests with a coverage report in coverage.html
 	$(GO) test ./... -count=1 -timeout 45m -coverprofile=coverage.out
 	$(GO) tool cover -html=coverage.out -o coverage.html
 
-moto: ## run moto_server on 127.0.0.1:5000 in the foreground, for trying runbooks by hand
+moto: ## run moto_server on 127.0.0.1:$(PORT) (default 5000) in the foreground, for trying runbooks by hand
+	@echo "moto_server on http://127.0.0.1:$(PORT) (AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT)); Ctrl-C stops it"
 	@PATH="$$HOME/.pyenv/shims:$$PATH"; \
-	if command -v moto_server >/dev/null; then exec moto_server -H 127.0.0.1 -p 5000; \
-	else exec python3 -m moto.server -H 127.0.0.1 -p 5000; fi
+	if command -v moto_server >/dev/null; then exec moto_server -H 127.0.0.1 -p $(PORT); \
+	else exec python3 -m moto.server -H 127.0.0.1 -p $(PORT); fi
 
 clean: ## remove build and coverage output
 	rm -rf bin coverage.out coverage.html

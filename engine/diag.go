@@ -23,6 +23,12 @@ type Diagnostic struct {
 }
 
 func (d *Diagnostic) Error() string {
+	// A problem that is not at a place in the file (an input given on the
+	// command line, a phase) names the file alone: a made-up 0:0 or 1:1
+	// would send the reader to a line that has nothing to do with it.
+	if d.Pos.Line < 1 {
+		return fmt.Sprintf("%s: %s", d.File, d.Message)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Pos.Line, d.Pos.Col, d.Message)
 }
 

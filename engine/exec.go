@@ -206,6 +206,14 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 
 	prev := rec.Run
 	continuing := x.Phase != "" && prev != nil && prev.Status == state.StatusPhaseDone && prev.Runbook == rb.Name
+	// The first phase asked for again, while a release that already ran it
+	// waits between phases, means that release was abandoned: the Octopus
+	// deployment failed or was cancelled before its later phases (a failed
+	// package deploy, a rejected manual intervention). --recover rollback
+	// undoes it and starts a new release, as for a crashed run.
+	if continuing && x.Recover == RecoverRollback && x.Phase == rb.Phases[0] && contains(prev.Phases, x.Phase) {
+		continuing = false
+	}
 	// A release stopped between phases holds applied changes in its
 	// journal: a run that does not continue it must not drop them.
 	if prev != nil && prev.Status == state.StatusPhaseDone && !continuing && x.Recover != RecoverRollback {
@@ -430,7 +438,14 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 	if err := rc.save(); err != nil {
 		return nil, err
 	}
-	x.emit(rc, &RunFinished{Status: run.Status, Live: rec.Live, Error: run.Error, Duration: time.Since(start)})
+	// A rollback that undid everything finished well: the run's own
+	// failure (an interrupt, a failed gate) stays in its record but is not
+	// this rollback's error.
+	finErr := ""
+	if rbErr != nil {
+		finErr = run.Error
+	}
+	x.emit(rc, &RunFinished{Status: run.Status, Live: rec.Live, Error: finErr, Duration: time.Since(start)})
 	res := &Result{RunID: run.ID, Status: run.Status, Live: rec.Live, Idle: rb.Other(rec.Live)}
 	if rbErr != nil {
 		return res, &RunFailedError{RunID: run.ID, Step: "rollback", Cause: rbErr, RollbackErr: rbErr, msg: "rollback incomplete: " + run.Error}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -56,7 +57,8 @@ func ReadInputsFile(path string) (map[string]any, error) {
 func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 	out := map[string]any{}
 	// Problems with a declared input point at its declaration; an unknown
-	// input has none, so it points at the top of the runbook.
+	// input exists only on the command line, so it has no line (a made-up
+	// one would send the reader to the wrong place).
 	type problem struct {
 		at  Pos
 		msg string
@@ -73,7 +75,7 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 			for _, in := range r.Inputs {
 				names = append(names, in.Name)
 			}
-			probs = append(probs, problem{Pos{1, 1}, fmt.Sprintf("unknown input %q%s (declared inputs: %s)", k, hint(k, names), list(names))})
+			probs = append(probs, problem{Pos{}, fmt.Sprintf("unknown input %q%s (declared inputs: %s)", k, hint(k, names), list(names))})
 		}
 	}
 	for _, in := range r.Inputs {
@@ -111,9 +113,13 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 		out[in.Name] = cv
 	}
 	if len(probs) > 0 {
+		// The snippet quotes the declaration; a file that cannot be read
+		// again just goes without one.
+		src, _ := os.ReadFile(r.File)
+		d := newDiags(r.File, src)
 		e := &InvalidError{}
 		for _, p := range probs {
-			e.Diags = append(e.Diags, &Diagnostic{File: r.File, Pos: p.at, Message: p.msg})
+			e.Diags = append(e.Diags, &Diagnostic{File: r.File, Pos: p.at, Message: p.msg, Snippet: d.snippet(p.at)})
 		}
 		return nil, e
 	}

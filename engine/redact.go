@@ -71,3 +71,11 @@ func (s *SecretWriter) Write(p []byte) (int, error) {
 
 // SecretSink is what the executor registers sensitive values with.
 type SecretSink interface{ Add(secret string) }
+
+// To returns a writer over w that masks the same secrets (and the
+// credentials): the CLI prints its final error through it.
+func (s *SecretWriter) To(w io.Writer) *SecretWriter {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return &SecretWriter{w: w, secrets: append([]secret(nil), s.secrets...)}
+}

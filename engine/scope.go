@@ -10,6 +10,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	exprparser "github.com/expr-lang/expr/parser"
 
@@ -179,7 +180,9 @@ func compileExpr(d *diags, src string, at func(from int) Pos, sc *scope, o compi
 	if !checkNames(d, tree, src, at, sc, laterSteps) {
 		return nil
 	}
-	opts := []expr.Option{expr.Env(reflect.New(sc.typ).Elem().Interface())}
+	// The environment is made only when the program is compiled, not when
+	// the parse's cache already holds it.
+	opts := []expr.Option{func(c *conf.Config) { c.WithEnv(reflect.New(sc.typ).Elem().Interface()) }}
 	if o.asBool {
 		opts = append(opts, expr.AsBool())
 	}

@@ -1,8 +1,8 @@
 package engine
 
 import (
+	"encoding/binary"
 	"reflect"
-	"strings"
 	"sync"
 )
 
@@ -11,46 +11,41 @@ import (
 // the steps it names, loop variables), so most types are built many times
 // over; reflect.StructOf returns the same type for the same fields but
 // still costs the field names, tags and a lookup each time. Entries are
-// keyed by the fields' names and checked by their types.
-var structCache = &typeCache{m: map[string][]cachedStruct{}}
+// keyed by the fields' names and the identities of their types.
+var structCache = &typeCache{m: map[string]cachedStruct{}}
 
 type typeCache struct {
 	mu sync.Mutex
-	m  map[string][]cachedStruct
+	m  map[string]cachedStruct
 }
 
 type cachedStruct struct {
-	types []reflect.Type
-	typ   reflect.Type
-	kept  []scopeField
+	typ  reflect.Type
+	kept []scopeField
 }
 
 func (c *typeCache) get(fields []scopeField) (reflect.Type, []scopeField) {
-	var b strings.Builder
+	b := make([]byte, 0, len(fields)*24)
 	for _, f := range fields {
-		b.WriteString(f.name)
-		b.WriteByte(0)
+		b = append(b, f.name...)
+		b = append(b, 0)
+		var id uintptr
+		if f.typ != nil {
+			// A reflect.Type is a pointer to the type's descriptor:
+			// equal types are the same pointer.
+			id = reflect.ValueOf(f.typ).Pointer()
+		}
+		b = binary.LittleEndian.AppendUint64(b, uint64(id))
 	}
-	key := b.String()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-next:
-	for _, cs := range c.m[key] {
-		for i, f := range fields {
-			if cs.types[i] != f.typ {
-				continue next
-			}
-		}
+	if cs, ok := c.m[string(b)]; ok {
 		// The kept fields carry the caller's steps views, which differ
 		// between scopes of the same type.
 		return cs.typ, keep(fields, cs.kept)
 	}
 	t, kept := buildStruct(fields)
-	types := make([]reflect.Type, len(fields))
-	for i, f := range fields {
-		types[i] = f.typ
-	}
-	c.m[key] = append(c.m[key], cachedStruct{types: types, typ: t, kept: kept})
+	c.m[string(b)] = cachedStruct{typ: t, kept: kept}
 	return t, kept
 }
 

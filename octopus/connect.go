@@ -113,6 +113,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 60 * time.Second}
 	}
+	hc = wrapHTTPClient(hc) // ctxclient.go: contexts and a scrubbed key
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	c := &Client{base: u}
 
@@ -151,11 +152,11 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("%w: no space named or with id %q (spaces: %s)", ErrSpaceNotFound, cfg.Space, strings.Join(names, ", "))
 	}
 	apiURL := *u // NewClient appends a slash to the path of the URL it is given
-	api, err := client.NewClient(hc, &apiURL, cfg.APIKey, c.SpaceID)
+	api, err := client.NewClient(withContextHTTP(hc, ctx), &apiURL, cfg.APIKey, c.SpaceID)
 	if err != nil {
 		return nil, fmt.Errorf("connect to octopus space %s: %w", c.SpaceID, err)
 	}
-	c.API = api
+	c.API = bindAPI(api, ctx)
 	return c, nil
 }
 

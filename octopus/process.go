@@ -31,7 +31,7 @@ const (
 const ProcessMarker = "BlueGreen.Process.Step"
 
 // ProcessStepPrefix starts the name of every owned step.
-const ProcessStepPrefix = "Blue/Green: "
+const ProcessStepPrefix = "Blue-Green "
 
 // ProcessVarPrefix starts the project variables the owned steps read.
 const ProcessVarPrefix = "BlueGreen.Pipeline."

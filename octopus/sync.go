@@ -36,10 +36,13 @@ type UsageUpdate struct {
 	ProjectID   string
 	ProcessID   string
 	ProcessType string
-	From, To    int
+	// GitRef is the branch of a process stored in Git ("" for the database).
+	GitRef   string
+	From, To int
 	// Outcome is the server's answer: Success, ManualMergeRequired,
-	// DefaultParamterValueMissing (sic) or RemovedPackageInUse; "" in a
-	// dry run.
+	// DefaultParamterValueMissing (sic) or RemovedPackageInUse; or
+	// OutcomeManualChange for a Git-stored step the server would not
+	// update; "" in a dry run.
 	Outcome string
 	// Reasons explains ManualMergeRequired, by property name.
 	Reasons map[string][]string
@@ -139,6 +142,8 @@ type usageResource struct {
 	ProcessID   string `json:"ProcessId"`
 	ProcessType string `json:"ProcessType"`
 	Version     string `json:"Version"`
+	// Branch is set for a step in a process stored in Git.
+	Branch string `json:"Branch"`
 }
 
 type actionsUpdate struct {
@@ -154,6 +159,8 @@ type actionsToUpdate struct {
 	ProcessID   string   `json:"ProcessId"`
 	ProcessType string   `json:"ProcessType"`
 	ActionIDs   []string `json:"ActionIds"`
+	// GitRef names the branch of a process stored in Git.
+	GitRef string `json:"GitRef,omitempty"`
 }
 
 type actionUpdateResult struct {
@@ -163,57 +170,89 @@ type actionUpdateResult struct {
 }
 
 // updateUsages moves every step that uses an older version of t to t's
-// current version with one actionsUpdate call per template.
+// current version: one actionsUpdate call for the steps in database
+// processes, and one per branch for steps in processes stored in Git
+// (Config-as-Code projects), which name the branch as GitRef. When the
+// server refuses a Git call (a protected branch, a server without Git
+// support), those steps are reported as needing a manual change instead
+// of failing the sync.
 func (c *Client) updateUsages(t templateRef, dryRun bool, res *SyncResult) error {
 	usages, err := newclient.Get[[]usageResource](c.API.HttpSession(), c.Path("/actiontemplates/%s/usage", t.ID))
 	if err != nil {
 		return fmt.Errorf("list usage of step template %q: %w", t.Name, err)
 	}
-	body := actionsUpdate{ID: t.ID, SpaceID: c.SpaceID, Version: int32(t.Version), DefaultPropertyValues: map[string]string{}, Overrides: map[string]string{}}
-	// One entry per process, holding every action of it that is behind.
-	index := map[[2]string]int{}
-	var pending []UsageUpdate
+	var branches []string
+	pending := map[string][]UsageUpdate{}
 	for _, u := range *usages {
 		from, _ := strconv.Atoi(u.Version)
 		if from == t.Version {
 			continue
 		}
-		pending = append(pending, UsageUpdate{Template: t.Name, ActionID: u.ActionID, ActionName: u.ActionName, ProjectID: u.ProjectID,
-			ProcessID: u.ProcessID, ProcessType: u.ProcessType, From: from, To: t.Version})
+		if _, ok := pending[u.Branch]; !ok {
+			branches = append(branches, u.Branch)
+		}
+		pending[u.Branch] = append(pending[u.Branch], UsageUpdate{Template: t.Name, ActionID: u.ActionID, ActionName: u.ActionName, ProjectID: u.ProjectID,
+			ProcessID: u.ProcessID, ProcessType: u.ProcessType, GitRef: u.Branch, From: from, To: t.Version})
+	}
+	sort.Strings(branches)
+	for _, branch := range branches {
+		if dryRun {
+			res.Usages = append(res.Usages, pending[branch]...)
+			continue
+		}
+		results, err := c.postActionsUpdate(t, branch, pending[branch])
+		if err != nil && branch == "" {
+			return err
+		}
+		outcome := map[string]actionUpdateResult{}
+		for _, r := range results {
+			outcome[r.ID] = r
+		}
+		for _, p := range pending[branch] {
+			r, ok := outcome[p.ActionID]
+			p.Outcome, p.Reasons = r.Outcome, r.ManualMergeRequiredReasonsByPropertyName
+			switch {
+			case err != nil:
+				p.Outcome = OutcomeManualChange
+				p.Reasons = map[string][]string{"GitRef": {fmt.Sprintf("the server did not update the step on branch %s (%v): update it to version %d in the project's Git repository", branch, err, t.Version)}}
+			case !ok:
+				p.Outcome = "NoAnswer"
+			}
+			res.Usages = append(res.Usages, p)
+		}
+	}
+	return nil
+}
+
+// OutcomeManualChange is the outcome of a usage in a Git-stored process
+// that the server would not update: someone has to change the step's
+// template version in the repository.
+const OutcomeManualChange = "ManualChangeRequired"
+
+// postActionsUpdate asks the server to move the pending steps (all on one
+// branch, "" for database processes) to t's current version.
+func (c *Client) postActionsUpdate(t templateRef, branch string, pending []UsageUpdate) ([]actionUpdateResult, error) {
+	body := actionsUpdate{ID: t.ID, SpaceID: c.SpaceID, Version: int32(t.Version), DefaultPropertyValues: map[string]string{}, Overrides: map[string]string{}}
+	index := map[[2]string]int{}
+	for _, u := range pending {
 		k := [2]string{u.ProcessID, u.ProcessType}
 		i, ok := index[k]
 		if !ok {
 			i = len(body.ActionsToUpdate)
 			index[k] = i
-			body.ActionsToUpdate = append(body.ActionsToUpdate, actionsToUpdate{ProcessID: u.ProcessID, ProcessType: u.ProcessType})
+			body.ActionsToUpdate = append(body.ActionsToUpdate, actionsToUpdate{ProcessID: u.ProcessID, ProcessType: u.ProcessType, GitRef: branch})
 		}
 		body.ActionsToUpdate[i].ActionIDs = append(body.ActionsToUpdate[i].ActionIDs, u.ActionID)
 	}
-	if len(pending) == 0 {
-		return nil
-	}
-	if dryRun {
-		res.Usages = append(res.Usages, pending...)
-		return nil
-	}
 	results, err := newclient.Post[[]actionUpdateResult](c.API.HttpSession(), c.Path("/actiontemplates/%s/actionsUpdate", t.ID), body)
 	if err != nil {
-		return fmt.Errorf("update steps that use step template %q: %w", t.Name, err)
-	}
-	outcome := map[string]actionUpdateResult{}
-	for _, r := range *results {
-		outcome[r.ID] = r
-	}
-	for _, p := range pending {
-		r, ok := outcome[p.ActionID]
-		p.Outcome = r.Outcome
-		if !ok {
-			p.Outcome = "NoAnswer"
+		where := ""
+		if branch != "" {
+			where = " on branch " + branch
 		}
-		p.Reasons = r.ManualMergeRequiredReasonsByPropertyName
-		res.Usages = append(res.Usages, p)
+		return nil, fmt.Errorf("update steps that use step template %q%s: %w", t.Name, where, err)
 	}
-	return nil
+	return *results, nil
 }
 
 // templateDoc returns base (a stored template, or an empty Doc for a new

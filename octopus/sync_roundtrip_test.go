@@ -2,6 +2,7 @@ package octopus_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/bluegreen-deploy/bluegreen/octopus"
@@ -52,5 +53,63 @@ func TestSyncWritesOnlyWhatItOwns(t *testing.T) {
 				t.Errorf("%s: package %s has FeedId %#v, want null", tm["Name"], pm["Name"], v)
 			}
 		}
+	}
+}
+
+// TestSyncUpdatesGitStoredUsages: a step in a process stored in Git (a
+// Config-as-Code project) is moved to the new template version on its
+// branch (GitRef), beside the database ones; when the server will not
+// update a Git-stored step, sync lists it as needing a manual change
+// instead of failing.
+func TestSyncUpdatesGitStoredUsages(t *testing.T) {
+	srv := octopustest.New(t)
+	c := connect(t, srv)
+	if _, err := octopus.Sync(c, octopus.Generate(registry("v0")), octopus.SyncOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	id := srv.Template(c.SpaceID, "Blue-Green - Log")["Id"].(string)
+	srv.AddUsage(c.SpaceID, id, octopustest.Usage{ProjectID: "Projects-1", ProcessID: "deploymentprocess-Projects-1", ActionID: "a1", ActionName: "Log"})
+	srv.AddUsage(c.SpaceID, id, octopustest.Usage{ProjectID: "Projects-2", ProcessID: "deploymentprocess-Projects-2", ActionID: "a2", ActionName: "Log", Branch: "main"})
+	srv.AddUsage(c.SpaceID, id, octopustest.Usage{ProjectID: "Projects-3", ProcessID: "deploymentprocess-Projects-3", ActionID: "a3", ActionName: "Log", Branch: "develop"})
+
+	res, err := octopus.Sync(c, octopus.Generate(registry("v1")), octopus.SyncOptions{UpdateUsages: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.UsageVersions(c.SpaceID, id); got["a1"] != 1 || got["a2"] != 1 || got["a3"] != 1 {
+		t.Errorf("usage versions after sync: %v", got)
+	}
+	refs := map[string]string{}
+	for _, u := range res.Usages {
+		refs[u.ActionID] = u.GitRef + "/" + u.Outcome
+	}
+	if refs["a1"] != "/Success" || refs["a2"] != "main/Success" || refs["a3"] != "develop/Success" {
+		t.Errorf("usages: %v", refs)
+	}
+	if n := srv.CountRequests("POST", "/actionsUpdate$"); n != 3 {
+		t.Errorf("%d actionsUpdate calls, want one per branch and one for the database (3)", n)
+	}
+
+	// A server that refuses the branch (say it is protected): the step is
+	// listed as needing a manual change, and the sync goes on.
+	srv = octopustest.New(t)
+	c = connect(t, srv)
+	if _, err := octopus.Sync(c, octopus.Generate(registry("v0")), octopus.SyncOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	id = srv.Template(c.SpaceID, "Blue-Green - Log")["Id"].(string)
+	srv.AddUsage(c.SpaceID, id, octopustest.Usage{ProjectID: "Projects-4", ProcessID: "deploymentprocess-Projects-4", ActionID: "a4", ActionName: "Log", Branch: "main"})
+	srv.Inject(octopustest.Fault{Method: "POST", Path: "/actionsUpdate$", Status: 400})
+	res, err = octopus.Sync(c, octopus.Generate(registry("v1")), octopus.SyncOptions{UpdateUsages: true})
+	if err != nil {
+		t.Fatalf("a refused Git update must not fail the sync: %v", err)
+	}
+	att := res.NeedsAttention()
+	if len(att) != 1 || att[0].ActionID != "a4" || att[0].Outcome != octopus.OutcomeManualChange || att[0].GitRef != "main" ||
+		len(att[0].Reasons["GitRef"]) != 1 || !strings.Contains(att[0].Reasons["GitRef"][0], "version 1") {
+		t.Errorf("needs attention: %+v", att)
+	}
+	if got := srv.UsageVersions(c.SpaceID, id)["a4"]; got != 0 {
+		t.Errorf("the refused step moved to version %d", got)
 	}
 }

@@ -98,7 +98,7 @@ func (r *Recorder) finish(ctx context.Context) (string, error) {
 		t.Run = rec.Run
 	}
 	if tl, ok := r.Store.(state.Timelines); ok {
-		b, err := t.Encode()
+		b, err := t.Fit(MaxStored)
 		if err != nil {
 			return "", err
 		}

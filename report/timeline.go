@@ -37,6 +37,8 @@ type Timeline struct {
 	// finished. Sensitive inputs are not in it.
 	Run    *state.Run `json:"run,omitempty"`
 	Events []Entry    `json:"events"`
+	// Dropped counts the gate polls left out to keep the timeline small.
+	Dropped int `json:"dropped,omitempty"`
 }
 
 // Entry is one event with its type name.
@@ -103,6 +105,38 @@ func (t *Timeline) Encode() ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// MaxStored bounds a stored timeline (gzipped), well below the 400 KB a
+// DynamoDB item may hold, whatever the run did.
+const MaxStored = 300 << 10
+
+// Fit encodes the timeline within max bytes. A run whose gates polled for
+// hours can exceed it: then every other "wait" poll is dropped, as often as
+// needed (the passes, failures and errors that decided something are all
+// kept), and the timeline says how many were dropped.
+func (t *Timeline) Fit(max int) ([]byte, error) {
+	for {
+		b, err := t.Encode()
+		if err != nil || len(b) <= max {
+			return b, err
+		}
+		kept, dropped, odd := t.Events[:0:0], 0, false
+		for _, e := range t.Events {
+			if e.Type == "GateEvaluated" && bytes.Contains(e.Event, []byte(`"verdict":"wait"`)) {
+				odd = !odd
+				if odd {
+					dropped++
+					continue
+				}
+			}
+			kept = append(kept, e)
+		}
+		if dropped == 0 {
+			return nil, fmt.Errorf("timeline of run %s is %d bytes, above the %d a store keeps", t.RunID, len(b), max)
+		}
+		t.Events, t.Dropped = kept, t.Dropped+dropped
+	}
 }
 
 // Decode reads what Encode wrote.

@@ -100,6 +100,7 @@ type failure struct {
 type eventRow struct{ At, Type, Text string }
 
 type view struct {
+	Dropped                                                int
 	RunID, Runbook, Status, Live, Started, Duration, Error string
 	Chart                                                  chart
 	Failure                                                *failure
@@ -134,7 +135,7 @@ func build(t *Timeline) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &view{RunID: t.RunID, Runbook: t.Runbook}
+	v := &view{RunID: t.RunID, Runbook: t.Runbook, Dropped: t.Dropped}
 	if len(evs) == 0 {
 		v.Status = "no events"
 		return v, nil

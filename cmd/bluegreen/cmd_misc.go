@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -26,15 +27,25 @@ editors: add "# yaml-language-server: $schema=runbook.schema.json" to a runbook.
 }
 
 func (a *app) versionCmd() *cobra.Command {
-	return &cobra.Command{
+	var output string
+	c := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output, false); err != nil {
+				return err
+			}
+			if output == "json" {
+				return json.NewEncoder(a.stdout).Encode(versionObject())
+			}
 			fmt.Fprintf(a.stdout, "bluegreen %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
 		},
 	}
+	enumVarP(c.Flags(), &output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
+	_ = c.RegisterFlagCompletionFunc("output", fixedValues("text", "json"))
+	return c
 }
 
 func (a *app) docsCmd() *cobra.Command {

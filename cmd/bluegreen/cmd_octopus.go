@@ -54,7 +54,7 @@ by itself (ManualMergeRequired) are listed and make the command fail.`,
 				return err
 			}
 			if att := res.NeedsAttention(); len(att) > 0 {
-				return fmt.Errorf("%d process steps need a manual merge to use the new template version", len(att))
+				return fmt.Errorf("%d process steps need a manual merge or change to use the new template version", len(att))
 			}
 			return nil
 		},
@@ -127,7 +127,11 @@ func printSync(cmd *cobra.Command, c *octopus.Client, res *octopus.SyncResult, d
 		if outcome == "" {
 			outcome = "would update"
 		}
-		fmt.Fprintf(w, "  usage   %s: step %q (%s %s) v%d → v%d: %s\n", u.Template, u.ActionName, u.ProcessType, u.ProcessID, u.From, u.To, outcome)
+		where := u.ProcessID
+		if u.GitRef != "" {
+			where += " on branch " + u.GitRef
+		}
+		fmt.Fprintf(w, "  usage   %s: step %q (%s %s) v%d → v%d: %s\n", u.Template, u.ActionName, u.ProcessType, where, u.From, u.To, outcome)
 		for _, prop := range slices.Sorted(maps.Keys(u.Reasons)) {
 			fmt.Fprintf(w, "          %s: %s\n", prop, strings.Join(u.Reasons[prop], "; "))
 		}

@@ -22,13 +22,13 @@ func newOctopusProcessCmd(connect func(*cobra.Command) (*octopus.Client, error))
 		Short: "Create or update a project's deployment process for a strategy",
 		Long: `Writes the project's deployment process for one of the shipped strategies:
 
-  Blue/Green: prepare         Run runbook, phase prepare
-  Blue/Green: deploy to idle  Deploy a Package (--package) to <target-role>-idle
-                              (same-host: into the idle copy's folder; env-swap:
-                              to <target-role> in the pre-prod environment)
-  Blue/Green: approve         Manual Intervention (--approval)
-  Blue/Green: promote         Run runbook, phase promote
-  Blue/Green: cleanup         Run runbook, phase cleanup
+  Blue-Green prepare         Run runbook, phase prepare
+  Blue-Green deploy to idle  Deploy a Package (--package) to <target-role>-idle
+                             (same-host: into the idle copy's folder; env-swap:
+                             to <target-role> in the pre-prod environment)
+  Blue-Green approve         Manual Intervention (--approval)
+  Blue-Green promote         Run runbook, phase promote
+  Blue-Green cleanup         Run runbook, phase cleanup
 
 The Run runbook steps use the "Run runbook" step template (run ` + "`bluegreen octopus sync`" + `
 first) with the strategy's runbook inline. The runbook's inputs come from project

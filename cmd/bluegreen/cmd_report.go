@@ -63,7 +63,7 @@ but the state store.`,
 			if err != nil {
 				return err
 			}
-			st, err := state.Open(f.stateSpec, filepath.Join(filepath.Dir(rb.File), ".bluegreen"))
+			st, err := state.Open(f.stateSpec, defaultStateDir(rb))
 			if err != nil {
 				return &usageError{fmt.Errorf("--state: %w", err)}
 			}
@@ -101,6 +101,8 @@ but the state store.`,
 	f.addState(c)
 	c.Flags().StringVar(&runID, "run", "", "run id (default: the latest run; `bluegreen status` lists the history)")
 	c.Flags().StringVar(&out, "out", "", "file to write (default: stdout)")
+	c.ValidArgsFunction = completeRunbook
+	_ = c.RegisterFlagCompletionFunc("run", a.completeRunIDs(f))
 	return c
 }
 
@@ -145,4 +147,9 @@ func attachHTMLReport(a *app) error {
 	}
 	// The name says what it is among the deployment's artifacts.
 	return octopus.NewWriter(a.service).CreateArtifact(abs, "bluegreen-report-"+filepath.Base(abs), fi.Size())
+}
+
+// defaultStateDir is the file store's directory when --state is not given.
+func defaultStateDir(rb *engine.Runbook) string {
+	return filepath.Join(filepath.Dir(rb.File), ".bluegreen")
 }

@@ -193,6 +193,11 @@ snippet. Exit 0 when all are valid, 2 otherwise. Nothing is contacted.`,
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
 				_ = enc.Encode(map[string]any{"valid": len(all.Diags) == 0, "problems": diags})
+				if len(all.Diags) > 0 {
+					// The problems are in the JSON; stdout stays JSON only
+					// and nothing is repeated on stderr.
+					return &shownError{all}
+				}
 			}
 			if len(all.Diags) > 0 {
 				return all
@@ -201,6 +206,10 @@ snippet. Exit 0 when all are valid, 2 otherwise. Nothing is contacted.`,
 		},
 	}
 	enumVarP(c.Flags(), &output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
+	_ = c.RegisterFlagCompletionFunc("output", fixedValues("text", "json"))
+	c.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
+	}
 	return c
 }
 
@@ -236,6 +245,7 @@ be known before the run. It makes no API call that changes anything.`,
 	c.Flags().StringVar(&f.phase, "phase", "", "plan only this phase")
 	c.Flags().StringVar(&f.live, "live", "", "assume this live colour instead of running detect")
 	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
+	registerRunCompletions(c)
 	return c
 }
 
@@ -273,17 +283,28 @@ func (a *app) runLike(use, short, long string, fn func(x *engine.Executor, cmd *
 		Long:  long,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(f.output, f.octopusOutput); err != nil {
+				return err
+			}
+			began := time.Now()
 			rb, raw, x, err := a.prepare(cmd, args[0], f)
 			if err != nil {
+				if f.output == "json" {
+					return a.printResult(cmd.Name(), args[0], nil, err, time.Since(began))
+				}
 				return err
 			}
 			res, err := fn(x, cmd, rb, raw)
+			if f.output == "json" {
+				return a.printResult(cmd.Name(), rb.Name, res, err, time.Since(began))
+			}
 			if res != nil && err == nil {
 				fmt.Fprintf(a.stdout, "%s: %s, live colour %s (run %s)\n", rb.Name, res.Status, orDash(res.Live), res.RunID)
 			}
 			return err
 		},
 	}
+	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text, or json (one result object on stdout; logs stay on stderr)")
 	f.addInputs(c)
 	f.addState(c)
 	if phase {
@@ -292,6 +313,7 @@ func (a *app) runLike(use, short, long string, fn func(x *engine.Executor, cmd *
 	}
 	enumVarP(c.Flags(), &f.progress, "progress", "", "auto", []string{"auto", "always", "never"}, "live progress view on stderr instead of per-event log lines: auto (on a terminal), always, never")
 	c.Flags().BoolVar(&f.octopusOutput, "octopus-output", false, "print Octopus service messages (output variables, warnings, result message); logs go to stdout")
+	registerRunCompletions(c)
 	return c
 }
 
@@ -323,12 +345,14 @@ that was in progress runs again. Sensitive inputs are not journaled: pass them a
 }
 
 func (a *app) rollbackCmd() *cobra.Command {
-	return a.runLike("rollback RUNBOOK", "Undo the latest run's changes from its journal, newest first",
+	c := a.runLike("rollback RUNBOOK", "Undo the latest run's changes from its journal, newest first",
 		`rollback applies the recorded undos of the latest run in reverse order: after a crash,
 an interrupt, a stopped failure, or a finished release you want to revert.`,
 		func(x *engine.Executor, cmd *cobra.Command, rb *engine.Runbook, raw map[string]any) (*engine.Result, error) {
 			return x.Rollback(cmd.Context(), rb, raw)
 		}, false)
+	addRollbackPlan(a, c)
+	return c
 }
 
 func (a *app) statusCmd() *cobra.Command {
@@ -360,7 +384,9 @@ func (a *app) statusCmd() *cobra.Command {
 			if f.output == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"runbook": rb.Name, "key": key, "live": rec.Live, "run": rec.Run, "lock": holder, "history": rec.History})
+				o := statusObject(rb, rec, holder)
+				o["key"] = key
+				return enc.Encode(o)
 			}
 			fmt.Fprintf(a.stdout, "runbook:  %s\nkey:      %s\nlive:     %s\n", rb.Name, key, orDash(rec.Live))
 			if holder != nil {
@@ -389,5 +415,6 @@ func (a *app) statusCmd() *cobra.Command {
 	f.addInputs(c)
 	f.addState(c)
 	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
+	registerRunCompletions(c)
 	return c
 }

@@ -16,15 +16,16 @@ import (
 func (a *app) stepsCmd() *cobra.Command {
 	var output string
 	c := &cobra.Command{
-		Use:   "steps [KIND]",
-		Short: "List the step kinds, or show one kind's params and outputs",
-		Args:  cobra.MaximumNArgs(1),
+		Use:               "steps [KIND]",
+		Short:             "List the step kinds, or show one kind's params and outputs",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeKinds,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			specs := steps.All()
 			if len(args) == 1 {
 				s, ok := steps.Lookup(args[0])
 				if !ok {
-					return usagef("unknown step kind %q (run `bluegreen steps` to list them)", args[0])
+					return unknownKind(args[0])
 				}
 				specs = []*steps.Spec{s}
 			}
@@ -142,11 +143,12 @@ func (a *app) stepCmd() *cobra.Command {
 maps in YAML flow syntax: --param 'command=[echo, hi]'). Outputs are printed as JSON, or
 as Octopus output variables with --octopus-output. A mutating step prints the undo it
 would journal, so a pipeline can keep it; a gate is a runbook feature, not a step one.`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeKinds,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, ok := steps.Lookup(args[0])
 			if !ok {
-				return usagef("unknown step kind %q (run `bluegreen steps` to list them)", args[0])
+				return unknownKind(args[0])
 			}
 			raw := map[string]any{}
 			for _, p := range params {
@@ -193,7 +195,7 @@ would journal, so a pipeline can keep it; a gate is a runbook feature, not a ste
 				if octo {
 					reportStepFailure(a, err)
 				}
-				return fmt.Errorf("%s: %w", spec.Kind, err)
+				return withKind(spec.Kind, err)
 			}
 			if octo {
 				return reportStepOutputs(a, spec, out)

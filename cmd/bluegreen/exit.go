@@ -59,6 +59,9 @@ func exitCode(err error, signal int) int {
 // printError writes an error the way a person reads it: every diagnostic of
 // an invalid runbook with its snippet, a one-line message otherwise.
 func printError(w io.Writer, err error) {
+	if isShown(err) {
+		return
+	}
 	var inv *engine.InvalidError
 	if errors.As(err, &inv) {
 		fmt.Fprint(w, inv.Format())

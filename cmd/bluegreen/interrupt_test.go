@@ -42,9 +42,11 @@ func TestInterrupt(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "bluegreen")
 	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	assertStatic(t, bin)
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		code int

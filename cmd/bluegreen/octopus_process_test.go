@@ -72,7 +72,7 @@ func TestOctopusProcessCreatesOnceAndKeepsForeignSteps(t *testing.T) {
 		t.Errorf("first run:\n%s", r.stdout)
 	}
 	p := srv.Process(space, proj)
-	want := []string{"Notify the team", "Blue/Green: prepare", "Blue/Green: deploy to idle", "Blue/Green: approve", "Blue/Green: promote", "Blue/Green: cleanup"}
+	want := []string{"Notify the team", "Blue-Green prepare", "Blue-Green deploy to idle", "Blue-Green approve", "Blue-Green promote", "Blue-Green cleanup"}
 	if got := stepNames(p); !slices.Equal(got, want) {
 		t.Fatalf("steps %v, want %v", got, want)
 	}
@@ -81,7 +81,7 @@ func TestOctopusProcessCreatesOnceAndKeepsForeignSteps(t *testing.T) {
 	}
 	tmpl := srv.Template(space, octopus.RunbookTemplateName)
 	for _, phase := range []string{"prepare", "promote", "cleanup"} {
-		_, a, props := stepNamed(t, p, "Blue/Green: "+phase)
+		_, a, props := stepNamed(t, p, "Blue-Green "+phase)
 		if props["BlueGreen.Runbook.Phase"] != phase || props["Octopus.Action.Template.Id"] != tmpl["Id"] || a["ActionType"] != tmpl["ActionType"] {
 			t.Errorf("%s: phase %v, template %v (want %v), type %v", phase, props["BlueGreen.Runbook.Phase"], props["Octopus.Action.Template.Id"], tmpl["Id"], a["ActionType"])
 		}
@@ -95,11 +95,11 @@ func TestOctopusProcessCreatesOnceAndKeepsForeignSteps(t *testing.T) {
 			}
 		}
 	}
-	deploy, a, props := stepNamed(t, p, "Blue/Green: deploy to idle")
+	deploy, a, props := stepNamed(t, p, "Blue-Green deploy to idle")
 	if deploy["Properties"].(map[string]any)["Octopus.Action.TargetRoles"] != "app-idle" || a["ActionType"] != "Octopus.TentaclePackage" || props["Octopus.Action.Package.PackageId"] != "webapp" {
 		t.Errorf("deploy step %v", deploy)
 	}
-	if _, a, _ := stepNamed(t, p, "Blue/Green: approve"); a["ActionType"] != "Octopus.Manual" {
+	if _, a, _ := stepNamed(t, p, "Blue-Green approve"); a["ActionType"] != "Octopus.Manual" {
 		t.Errorf("approve: %v", a)
 	}
 	if _, a, _ := stepNamed(t, p, "Notify the team"); a["Notes"] != "ours, not bluegreen's" {
@@ -123,11 +123,11 @@ func TestOctopusProcessCreatesOnceAndKeepsForeignSteps(t *testing.T) {
 	puts = srv.CountRequests("PUT", putProcess)
 	bg(t, args...).wantCode(t, ExitOK)
 	p = srv.Process(space, proj)
-	want = []string{"Blue/Green: prepare", "Blue/Green: deploy to idle", "Blue/Green: approve", "Notify the team", "Blue/Green: promote", "Blue/Green: cleanup"}
+	want = []string{"Blue-Green prepare", "Blue-Green deploy to idle", "Blue-Green approve", "Notify the team", "Blue-Green promote", "Blue-Green cleanup"}
 	if got := stepNames(p); !slices.Equal(got, want) || srv.CountRequests("PUT", putProcess) != puts {
 		t.Errorf("after moving the foreign step: %v (PUTs %d → %d), want %v", got, puts, srv.CountRequests("PUT", putProcess), want)
 	}
-	if _, a, _ := stepNamed(t, p, "Blue/Green: promote"); a["Notes"] != "watch the dashboard" {
+	if _, a, _ := stepNamed(t, p, "Blue-Green promote"); a["Notes"] != "watch the dashboard" {
 		t.Errorf("a field bluegreen does not own was lost: %v", a)
 	}
 
@@ -140,10 +140,10 @@ func TestOctopusProcessCreatesOnceAndKeepsForeignSteps(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &would); err != nil {
 		t.Fatalf("dry run did not print JSON: %v\n%s", err, dry.stdout)
 	}
-	if got := stepNames(would); slices.Contains(got, "Blue/Green: approve") || len(got) != 5 {
+	if got := stepNames(would); slices.Contains(got, "Blue-Green approve") || len(got) != 5 {
 		t.Errorf("dry run would write %v", got)
 	}
-	if !strings.Contains(dry.stdout, "remove  Blue/Green: approve") || srv.CountRequests("PUT", putProcess) != puts {
+	if !strings.Contains(dry.stdout, "remove  Blue-Green approve") || srv.CountRequests("PUT", putProcess) != puts {
 		t.Errorf("dry run wrote or did not say what it would remove:\n%s", dry.stdout)
 	}
 	if got := stepNames(srv.Process(space, proj)); !slices.Equal(got, want) {
@@ -158,8 +158,8 @@ func TestOctopusProcessStrategies(t *testing.T) {
 	space := octopustest.DefaultSpaceID
 	bg(t, "octopus", "process", "Web", "--strategy", "same-host", "--package", "webapp").wantCode(t, ExitOK)
 	p := srv.Process(space, proj)
-	step, _, props := stepNamed(t, p, "Blue/Green: deploy to idle")
-	if props["Octopus.Action.Package.CustomInstallationDirectory"] != "#{Octopus.Action[Blue/Green: prepare].Output.BlueGreen.IdleDir}" ||
+	step, _, props := stepNamed(t, p, "Blue-Green deploy to idle")
+	if props["Octopus.Action.Package.CustomInstallationDirectory"] != "#{Octopus.Action[Blue-Green prepare].Output.BlueGreen.IdleDir}" ||
 		step["Properties"].(map[string]any)["Octopus.Action.TargetRoles"] != "web" {
 		t.Errorf("same-host deploy step: %v", step)
 	}
@@ -178,8 +178,8 @@ func TestOctopusProcessStrategies(t *testing.T) {
 		}
 		return ""
 	}
-	_, deploy, _ := stepNamed(t, p, "Blue/Green: deploy to idle")
-	_, promote, props := stepNamed(t, p, "Blue/Green: promote")
+	_, deploy, _ := stepNamed(t, p, "Blue-Green deploy to idle")
+	_, promote, props := stepNamed(t, p, "Blue-Green promote")
 	if !slices.Equal(toStrings(deploy["Environments"]), []string{envID("Pre-Production")}) || !slices.Equal(toStrings(promote["Environments"]), []string{envID("Production")}) {
 		t.Errorf("env-swap scopes: deploy %v, promote %v", deploy["Environments"], promote["Environments"])
 	}

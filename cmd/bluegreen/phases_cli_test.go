@@ -32,12 +32,19 @@ func TestPlanPhasesOfShippedRunbooks(t *testing.T) {
 		"prepare": append([]string{"records", "records_match"}, aws["prepare"]...),
 		"promote": aws["promote"], "cleanup": aws["cleanup"],
 	}
+	// alb-weighted's promote opens, checks and closes the optional
+	// preview route before the shift.
+	alb := map[string][]string{
+		"prepare": aws["prepare"],
+		"promote": append([]string{"idle_healthy", "preview", "preview_check", "preview_close"}, aws["promote"][1:]...),
+		"cleanup": aws["cleanup"],
+	}
 	want := map[string]map[string][]string{
-		"alb-weighted.yaml": aws,
+		"alb-weighted.yaml": alb,
 		"weighted-dns.yaml": dns,
 		"same-host.yaml": {
 			"prepare": {"idle-port-free", "idle"},
-			"promote": {"start-idle", "idle-listening", "idle-healthy", "drift", "identity", "switch-nginx", "switch-symlink", "verify"},
+			"promote": {"start-idle", "idle-listening", "idle-healthy", "drift", "identity", "preview", "preview-check", "preview-close", "switch-nginx", "switch-symlink", "verify"},
 			"cleanup": {"drain", "stop-old", "old-port-free"},
 		},
 		"env-swap.yaml": {
@@ -52,10 +59,17 @@ func TestPlanPhasesOfShippedRunbooks(t *testing.T) {
 		if err != nil {
 			t.Fatalf("load %s: %v", book, err)
 		}
-		// Only the phases that a deployment process interleaves with its
-		// own steps, in this order; no steps outside them.
-		if !slices.Equal(rb.Phases, []string{"prepare", "promote", "cleanup"}) {
-			t.Errorf("%s: phases %v, want [prepare promote cleanup]", book, rb.Phases)
+		// The phases a deployment process interleaves with its own steps
+		// come in this order, and no step is outside a phase (an optional
+		// phase of its own, such as a preview, may sit between them).
+		var order []string
+		for _, ph := range rb.Phases {
+			if _, ok := phases[ph]; ok {
+				order = append(order, ph)
+			}
+		}
+		if !slices.Equal(order, []string{"prepare", "promote", "cleanup"}) || slices.Contains(rb.Phases, "main") || rb.Phases[0] != "prepare" {
+			t.Errorf("%s: phases %v, want prepare first, then promote and cleanup, and no step outside a phase", book, rb.Phases)
 		}
 		args := []string{"plan", path, "--live", "blue", "--output", "json", "--state", t.TempDir()}
 		for _, in := range rb.Inputs {

@@ -54,7 +54,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = &usageError{err}
 	}
 	if err != nil {
-		printError(stderr, err)
+		// The error may quote a server's answer: it is printed through the
+		// same filter as the logs (the run's secrets, the credentials).
+		errw := engine.NewSecretWriter(stderr)
+		if a.secrets != nil {
+			errw = a.secrets.To(stderr)
+		}
+		printError(errw, err)
 	}
 	if f, ok := a.service.(interface{ Flush() error }); ok {
 		_ = f.Flush()
@@ -107,6 +113,8 @@ Exit codes: 0 success, 1 run failed (rolled back or stopped), 2 invalid input,
 	}
 	enumVarP(root.PersistentFlags(), &a.logLevel, "log-level", "", "info", []string{"debug", "info", "warn", "error"}, "log level: debug, info, warn, error")
 	enumVarP(root.PersistentFlags(), &a.logFormat, "log-format", "", "auto", []string{"auto", "console", "json"}, "log format: auto (console on a terminal, JSON otherwise), console, json")
+	_ = root.RegisterFlagCompletionFunc("log-format", fixedValues("auto", "console", "json"))
+	_ = root.RegisterFlagCompletionFunc("log-level", fixedValues("debug", "info", "warn", "error"))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
 		a.validateCmd(), a.planCmd(), a.runCmd(), a.resumeCmd(), a.rollbackCmd(), a.statusCmd(),

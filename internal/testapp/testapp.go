@@ -91,6 +91,7 @@ func MakeRelease(dir, colour string, files map[string]string) error {
 func Build(dir string) (string, error) {
 	out := filepath.Join(dir, "testapp")
 	cmd := exec.Command("go", "build", "-o", out, "github.com/bluegreen-deploy/bluegreen/internal/testapp/cmd/testapp")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build testapp: %v: %s", err, b)
 	}

@@ -60,6 +60,9 @@ func loadContract() *contract {
 			"ProcessId":   {Type: "string"},
 			"ProcessType": {Type: "string", Enum: []string{"Deployment", "Runbook"}},
 			"ActionIds":   {Type: "array", Items: &schema{Type: "string"}},
+			// Newer servers: the branch of a process stored in Git
+			// (ActionsUpdateProcessResource.GitRef in OctopusClients).
+			"GitRef": {Type: "string"},
 		}}},
 		"DefaultPropertyValues": {Type: "object", AdditionalProperties: &schema{Type: "string"}},
 		"Overrides":             {Type: "object", AdditionalProperties: &schema{Type: "string"}},

@@ -19,6 +19,10 @@ import (
 func (s *Server) Newer(def string, props ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.newerLocked(def, props...)
+}
+
+func (s *Server) newerLocked(def string, props ...string) {
 	d := s.contract.defs[def]
 	if d == nil {
 		panic("octopustest: no definition " + def)

@@ -17,8 +17,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +58,7 @@ type Server struct {
 	data   map[string]*spaceData
 	faults []*Fault
 	log    []Request
+	git    map[string]*gitProject // project id → Git-stored variables (cac.go)
 	// processes holds deployment processes by id (processes.go).
 	processes map[string]obj
 }
@@ -100,6 +103,10 @@ type Fault struct {
 	// Delay is waited before the request is served (or failed); the wait
 	// ends early when the client gives up.
 	Delay time.Duration
+	// EchoHeaders makes the failure an HTML page that echoes the request's
+	// headers, API key included, as some proxies and debug error pages
+	// do: the client must not carry the key on into its errors.
+	EchoHeaders bool
 	// Times is how many requests the fault hits; 0 means every request.
 	Times int
 	// Do, when set, runs before the request is served, outside the
@@ -239,6 +246,9 @@ type Usage struct {
 	ActionName  string
 	// Version is the template version the step uses.
 	Version int
+	// Branch, for a process stored in Git (a Config-as-Code project), is
+	// the branch the step is on; actionsUpdate then needs it as GitRef.
+	Branch string
 	// ManualMerge makes actionsUpdate answer ManualMergeRequired for it,
 	// as the server does when the step overrides a changed property.
 	ManualMerge bool
@@ -256,6 +266,10 @@ func (s *Server) AddUsage(spaceID, templateID string, u Usage) {
 		"ActionTemplateId": templateID, "ProcessId": u.ProcessID, "ProcessType": u.ProcessType, "DeploymentProcessId": u.ProcessID,
 		"ProjectId": u.ProjectID, "ProjectName": u.ProjectID, "ProjectSlug": strings.ToLower(u.ProjectID), "Version": strconv.Itoa(u.Version),
 		"Links": obj{}})
+	if u.Branch != "" {
+		s.newerLocked("ActionTemplateUsageResource", "Branch")
+		d.usage[templateID][len(d.usage[templateID])-1]["Branch"] = u.Branch
+	}
 	d.manual[u.ActionID] = u.ManualMerge
 }
 
@@ -315,6 +329,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) int {
 				return 0
 			}
 		}
+		if f.Status != 0 && f.EchoHeaders {
+			return writeEcho(w, r, f.Status)
+		}
 		if f.Status != 0 {
 			return writeError(w, &apiError{status: f.Status, msg: fmt.Sprintf("injected failure (%d)", f.Status)})
 		}
@@ -325,7 +342,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) int {
 	if !strings.HasPrefix(r.URL.Path, "/api") {
 		return writeError(w, errorf(http.StatusNotFound, "The resource you requested was not found."))
 	}
-	seg := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api"), "/"), "/")
+	// Segments are split before unescaping: a Git ref in a path
+	// (refs%2Fheads%2Fmain) is one segment.
+	seg := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.EscapedPath(), "/api"), "/"), "/")
+	for i, x := range seg {
+		if u, err := url.PathUnescape(x); err == nil {
+			seg[i] = u
+		}
+	}
 	if len(seg) == 1 && seg[0] == "" {
 		seg = nil
 	}
@@ -484,6 +508,9 @@ func (s *Server) routeSpace(r *http.Request, spaceID string, d *spaceData, kind 
 	notFound := errorf(404, "The resource you requested was not found.")
 	switch kind {
 	case "projects", "environments", "feeds":
+		if kind == "projects" && len(rest) >= 2 {
+			return s.routeProjectVariables(r, spaceID, d, rest)
+		}
 		list := map[string][]obj{"projects": d.projects, "environments": d.environments, "feeds": builtinFeed(spaceID)}[kind]
 		def := map[string]string{"projects": "ProjectResource", "environments": "EnvironmentResource", "feeds": "FeedResource"}[kind]
 		switch {
@@ -642,6 +669,8 @@ func (s *Server) routeTemplates(r *http.Request, spaceID string, d *spaceData, r
 				switch {
 				case u == nil:
 					return 0, "", nil, errorf(400, "Validation failed: action %s does not use template %s", aid, id)
+				case str(u["Branch"]) != "" && gitBranch(str(a.(obj)["GitRef"])) != str(u["Branch"]):
+					return 0, "", nil, errorf(400, "Validation failed: the process of action %s is stored in Git (branch %s): give its GitRef", aid, str(u["Branch"]))
 				case d.manual[aid]:
 					res["Outcome"] = "ManualMergeRequired"
 					res["ManualMergeRequiredReasonsByPropertyName"] = obj{"Octopus.Action.Script.ScriptBody": []any{"The step overrides this property; merge it by hand."}}
@@ -931,4 +960,23 @@ func normalizeNumbers(v any) any {
 		return int(x)
 	}
 	return v
+}
+
+// writeEcho writes an HTML error page listing the request's headers.
+func writeEcho(w http.ResponseWriter, r *http.Request, status int) int {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<html><body><h1>%d Internal Server Error</h1><pre>%s %s\n", status, r.Method, r.URL.Path)
+	keys := make([]string, 0, len(r.Header))
+	for k := range r.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(r.Header[k], ", "))
+	}
+	b.WriteString("</pre></body></html>")
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, b.String())
+	return status
 }

@@ -107,8 +107,10 @@ func (s *Server) putVariables(r *http.Request, d *spaceData, stored obj) (obj, *
 		}
 		out = append(out, nv)
 	}
-	for id := range d.secrets {
-		if !seen[id] {
+	// Secrets of this set's variables that were not sent back are gone;
+	// other sets' secrets are not this write's business.
+	for _, e := range anySlice(stored["Variables"]) {
+		if id := str(e.(obj)["Id"]); !seen[id] {
 			delete(d.secrets, id)
 		}
 	}

@@ -65,6 +65,8 @@ type world struct {
 	stateDir string
 	store    state.Store
 	inputs   map[string]any
+	// phase, when set, runs only that phase (pipeline_test.go).
+	phase string
 
 	mu   sync.Mutex
 	logs bytes.Buffer // every log line of every run (engine and steps), JSON
@@ -179,6 +181,7 @@ func (w *world) run(inputs map[string]any) (*engine.Result, error) {
 			w.mu.Unlock()
 		}},
 		UndoBackoff: 50 * time.Millisecond,
+		Phase:       w.phase,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

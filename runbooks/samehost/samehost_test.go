@@ -51,29 +51,33 @@ func TestMain(m *testing.M) {
 // host is one machine's worth of same-host set-up: two release folders,
 // two ports, blue running and live, and the public entry point in front.
 type host struct {
-	t          *testing.T
-	mode       string
-	blocks     bool
-	root       string
-	dirs       map[string]string
-	ports      map[string]int
-	nginx      *nginxtest.Nginx
-	link       string
-	publicURL  string
-	rb         *engine.Runbook
-	store      state.Store
-	events     *eventLog
+	t         *testing.T
+	mode      string
+	blocks    bool
+	root      string
+	dirs      map[string]string
+	ports     map[string]int
+	nginx     *nginxtest.Nginx
+	link      string
+	publicURL string
+	rb        *engine.Runbook
+	store     state.Store
+	events    *eventLog
+	// onEvent, when set, sees every engine event as it happens.
+	onEvent    func(engine.Event)
 	extraInput map[string]any
 }
 
 // newHost prepares a host in mode "nginx" or "symlink" with blue live.
+// Mode "nginx-preview" is nginx proxying to $bluegreen_upstream, set by a
+// preview map file, with the runbook's preview phase on.
 // Mode "nginx-blocks" is nginx with the other common layout: the upstream
 // file, included at http level, holds whole upstream blocks (the switched
 // one with keepalive and server parameters, and another one).
 func newHost(t *testing.T, mode string) *host {
 	t.Helper()
-	blocks := mode == "nginx-blocks"
-	if blocks {
+	blocks, preview := mode == "nginx-blocks", mode == "nginx-preview"
+	if blocks || preview {
 		mode = "nginx"
 	}
 	if mode == "nginx" {
@@ -106,8 +110,12 @@ func newHost(t *testing.T, mode string) *host {
 					"upstream admin {\n    server 127.0.0.1:%d;\n}\n", h.ports["blue"], h.ports["blue"])}
 			h.extraInput = map[string]any{"upstream_name": "app"}
 		}
+		opt.Preview = preview
 		h.nginx = nginxtest.Start(t, opt)
 		h.publicURL = h.nginx.URL + "/"
+		if preview {
+			h.extraInput = map[string]any{"preview": true, "preview_file": h.nginx.PreviewFile}
+		}
 	case "symlink":
 		h.link = filepath.Join(h.root, "current")
 		if err := os.Symlink(h.dirs["blue"], h.link); err != nil {
@@ -179,9 +187,13 @@ func (h *host) inputs() map[string]any {
 // release runs the runbook once.
 func (h *host) release(ctx context.Context) (*engine.Result, error) {
 	x := &engine.Executor{
-		Registry:    steps.Default,
-		Store:       h.store,
-		Sinks:       []engine.Sink{h.events.add},
+		Registry: steps.Default,
+		Store:    h.store,
+		Sinks: []engine.Sink{h.events.add, func(e engine.Event) {
+			if h.onEvent != nil {
+				h.onEvent(e)
+			}
+		}},
 		Log:         zerolog.Nop(),
 		UndoBackoff: 100 * time.Millisecond,
 	}

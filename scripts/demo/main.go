@@ -134,7 +134,17 @@ func run(ctx context.Context, runbook, bin, logLevel string, rollback bool, timi
 	}
 	banner("status")
 	// status finds the application's record by the inputs that name it.
-	return command(ctx, env, bin, append([]string{"status"}, args[1:]...)...)
+	if err := command(ctx, env, bin, append([]string{"status"}, args[1:]...)...); err != nil {
+		return err
+	}
+	if dir := os.Getenv("BLUEGREEN_REPORT_DIR"); dir != "" {
+		banner("run reports (open them in a browser)")
+		reports, _ := filepath.Glob(filepath.Join(dir, "*.html"))
+		for _, r := range reports {
+			fmt.Println(r)
+		}
+	}
+	return nil
 }
 
 func printState(ctx context.Context, topo *awstest.Topology) error {

@@ -107,6 +107,7 @@ func (c *clients) config() (awssdk.Config, error) {
 			c.err = fmt.Errorf("load AWS configuration from the default chain: %w", c.err)
 			return
 		}
+		c.cfg.Credentials = registerCredentials(c.cfg.Credentials) // credentials.go
 		if c.cfg.Region == "" {
 			c.err = errors.New("no AWS region configured: set AWS_REGION (or a region in the AWS profile)")
 		}

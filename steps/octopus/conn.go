@@ -37,15 +37,17 @@ func connect(ctx context.Context, p steps.Params) (*octopus.Client, error) {
 	cfg := octopus.ConfigFromEnv().Override(p.String("server"), p.String("api_key"), p.String("space"))
 	// The key is hashed so that the map never holds it in the clear.
 	key := fmt.Sprintf("%s|%x|%s", cfg.URL, sha256.Sum256([]byte(cfg.APIKey)), cfg.Space)
+	// The cached client is shared: each call binds it to its own context,
+	// so the step's timeout or gate deadline bounds every request.
 	if c, ok := clients.Load(key); ok {
-		return c.(*octopus.Client), nil
+		return c.(*octopus.Client).WithContext(ctx), nil
 	}
 	c, err := octopus.Connect(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	clients.Store(key, c)
-	return c, nil
+	return c.WithContext(ctx), nil
 }
 
 // withConnection appends the connection params to a step's own params.

@@ -19,7 +19,7 @@ func init() {
 		Title:   "Match Octopus deployment targets to EC2 instances",
 		Summary: "Finds, for each given EC2 instance, the Healthy deployment target that records its instance id, and lists the instances that have none.",
 		Doc: "Read-only, so it can be a gate that holds a release until Octopus can deploy to every new instance: " +
-			"`until: len(missing) == 0`; on timeout the gate's message names the instances that never registered. " +
+			"`until: \"waiting_for == ''\"`; on timeout the gate's message shows `waiting_for`, which names the instances that never registered. " +
 			"A target records its instance id in its name (a Tentacle registered from an instance's user data is " +
 			"usually named after it, e.g. `web-green-i-0abc123def4567890` or just the id) or as one of its roles; " +
 			"the id must stand alone there, not inside a longer word. Disabled targets are left out, as Octopus " +
@@ -36,6 +36,7 @@ func init() {
 			{Name: "missing", Type: steps.List, Doc: "Instance ids that have no Healthy target (none at all, or only one that is not Healthy), sorted."},
 			{Name: "targets", Type: steps.List, Doc: "Names of the Healthy targets that record one of the instances, sorted."},
 			{Name: "not_healthy", Type: steps.Map, Doc: "Instance id → \"target name: health status\" for instances whose target is not Healthy yet."},
+			{Name: "waiting_for", Type: steps.String, Doc: "The missing instances as text, each with its target's status when it has one (`i-0abc (no target), i-0def (web-green-i-0def: Unknown)`); empty when none is missing."},
 			{Name: "unmatched", Type: steps.List, Doc: "Names of selected targets that record none of the instances (stale registrations of terminated instances, for instance)."},
 		},
 		New: func() steps.Step { return steps.StepFunc(targetsRegistered) },
@@ -125,10 +126,19 @@ func targetsRegistered(ctx context.Context, call *steps.Call) (steps.Outputs, er
 	}
 	sort.Strings(reg)
 	sort.Strings(missing)
+	waiting := make([]string, len(missing))
+	for i, id := range missing {
+		if st, ok := notHealthy[id]; ok {
+			waiting[i] = fmt.Sprintf("%s (%s)", id, st)
+		} else {
+			waiting[i] = id + " (no target)"
+		}
+	}
 	sort.Strings(names)
 	sort.Strings(unmatched)
 	return steps.Outputs{
 		"total": total, "healthy": healthy, "registered": toAny(reg), "missing": toAny(missing),
 		"targets": toAny(names), "not_healthy": notHealthy, "unmatched": toAny(unmatched),
+		"waiting_for": strings.Join(waiting, ", "),
 	}, nil
 }

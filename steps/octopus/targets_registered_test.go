@@ -37,6 +37,7 @@ func TestTargetsRegisteredMatchesInstances(t *testing.T) {
 		"targets":     []any{"tentacle-7", "web-green-" + a},
 		"not_healthy": map[string]any{c: c + ": Unknown"},
 		"unmatched":   []any{"x" + e},
+		"waiting_for": c + " (" + c + ": Unknown), " + d + " (no target), " + e + " (no target)",
 	}
 	for k, v := range want {
 		if !reflect.DeepEqual(out[k], v) {

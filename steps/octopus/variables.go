@@ -1,7 +1,6 @@
 package octopus
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projects"
@@ -15,6 +14,7 @@ var variableParams = []steps.Param{
 	{Name: "project", Type: steps.String, Required: true, Doc: "The project, by name, slug or id.", Examples: []any{"web"}},
 	{Name: "name", Type: steps.String, Required: true, Doc: "The variable's name.", Examples: []any{"BlueGreen.Live"}},
 	{Name: "environment", Type: steps.String, Doc: "Scope: the environment (name or id) the value is scoped to. Empty means the unscoped value."},
+	gitRefParam,
 }
 
 // variableScope resolves the params "project" and "environment" of
@@ -64,18 +64,6 @@ func findVariable(vars []any, name, envID string) int {
 		}
 	}
 	return -1
-}
-
-// readVariableSet reads a project's variable set as the server's own JSON.
-// The variables are the set's own objects ([]any of map[string]any), so
-// changing one changes the set.
-func readVariableSet(c *octopus.Client, proj *projects.Project) (octopus.Doc, []any, error) {
-	set, err := c.GetDoc(c.Path("/variables/%s", proj.VariableSetID))
-	if err != nil {
-		return nil, nil, fmt.Errorf("read variables of project %s: %w", proj.Name, err)
-	}
-	vars, _ := set["Variables"].([]any)
-	return set, vars, nil
 }
 
 // variableAt returns the variable at i of vars as an object.

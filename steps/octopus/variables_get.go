@@ -36,12 +36,24 @@ func getVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, vars, err := readVariableSet(c, proj)
+	store, err := openVariables(c, proj, p.String("git_ref"))
+	if err != nil {
+		return nil, err
+	}
+	_, vars, err := store.read(c, store.path)
 	if err != nil {
 		return nil, err
 	}
 	out := steps.Outputs{"value": "", "found": false, "sensitive": false}
-	if i := findVariable(vars, p.String("name"), envID); i >= 0 {
+	i := findVariable(vars, p.String("name"), envID)
+	if i < 0 {
+		// A Git project's sensitive variables are in the database.
+		if found, err := store.sensitiveMatch(c, p.String("name"), envID); err != nil || found {
+			out["found"], out["sensitive"] = found, found
+			return out, err
+		}
+	}
+	if i >= 0 {
 		v := variableAt(vars, i)
 		sensitive := v["IsSensitive"] == true
 		out["found"], out["sensitive"] = true, sensitive

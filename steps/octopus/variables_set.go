@@ -56,13 +56,24 @@ func setVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 		return nil, err
 	}
 	name := p.String("name")
+	store, err := openVariables(c, proj, p.String("git_ref"))
+	if err != nil {
+		return nil, err
+	}
 	journaled := false
 	for attempt := 1; ; attempt++ {
-		set, vars, err := readVariableSet(c, proj)
+		set, vars, err := store.read(c, store.path)
 		if err != nil {
 			return nil, err
 		}
 		i := findVariable(vars, name, envID)
+		if i < 0 {
+			if found, err := store.sensitiveMatch(c, name, envID); err != nil {
+				return nil, err
+			} else if found {
+				return nil, fmt.Errorf("variable %s of project %s is sensitive: bluegreen does not set sensitive variables because the undo could not restore the secret", name, proj.Name)
+			}
+		}
 		out := steps.Outputs{"previous": "", "existed": i >= 0, "changed": false}
 		var v octopus.Doc
 		if i >= 0 {
@@ -77,7 +88,7 @@ func setVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 			return out, nil
 		}
 		if !journaled {
-			if err := call.BeforeChange(variableUndo(p, proj, name, envID, i >= 0, out["previous"].(string))); err != nil {
+			if err := call.BeforeChange(variableUndo(p, proj, store.gitRef, name, envID, i >= 0, out["previous"].(string))); err != nil {
 				return nil, err
 			}
 			journaled = true
@@ -99,13 +110,13 @@ func setVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 				"IsEditable": true, "Description": nil, "Prompt": nil, "Scope": scope})
 		}
 		set["Variables"] = vars
-		_, err = c.PutDoc(c.Path("/variables/%s", proj.VariableSetID), set)
+		_, err = c.PutDoc(store.path, set)
 		if err == nil {
 			out["changed"] = true
-			call.Log.Info().Str("project", proj.Name).Str("variable", name).Msg("octopus variable set")
+			call.Log.Info().Str("project", proj.Name).Str("variable", name).Str("git_ref", store.gitRef).Msg("octopus variable set")
 			return out, nil
 		}
-		if attempt >= setAttempts || !lostRace(c, proj, set["Version"]) {
+		if attempt >= setAttempts || !lostRace(c, store.path, set["Version"]) {
 			return nil, fmt.Errorf("write variables of project %s (attempt %d): %w", proj.Name, attempt, err)
 		}
 		call.Log.Warn().Str("project", proj.Name).Int("attempt", attempt).Msg("variable set changed under us; reading it again")
@@ -116,13 +127,18 @@ func setVariable(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 // conflict: the set's Version moved on since it was read. The server
 // answers such a write with 400 and a message for humans, so the Version
 // is the reliable signal.
-func lostRace(c *octopus.Client, proj *projects.Project, readVersion any) bool {
-	now, err := c.GetDoc(c.Path("/variables/%s", proj.VariableSetID))
+func lostRace(c *octopus.Client, path string, readVersion any) bool {
+	now, err := c.GetDoc(path)
 	return err == nil && fmt.Sprint(now["Version"]) != fmt.Sprint(readVersion)
 }
 
-func variableUndo(p steps.Params, proj *projects.Project, name, envID string, existed bool, previous string) steps.Undo {
+func variableUndo(p steps.Params, proj *projects.Project, gitRef, name, envID string, existed bool, previous string) steps.Undo {
 	params := withConnectionOf(p, map[string]any{"project": proj.ID, "name": name})
+	if gitRef != "" {
+		// The undo writes to the branch the change went to, even if the
+		// project's default branch moves in between.
+		params["git_ref"] = gitRef
+	}
 	if envID != "" {
 		params["environment"] = envID
 	}

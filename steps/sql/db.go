@@ -71,6 +71,13 @@ func (c *poolCache) open(dsn string) (database, error) {
 	// and caches no prepared statements that a schema change made by a
 	// sync could invalidate.
 	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
+	// A server that accepts the connection and never speaks must fail the
+	// connection, not hang it: without connect_timeout in the DSN, pgx
+	// waits as long as the caller's context allows, which is forever for
+	// a statement with timeout 0.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "bluegreen"
 	}
@@ -94,6 +101,10 @@ func connect(open opener, kind, dsn string) (database, *target, error) {
 	}
 	return db, t, nil
 }
+
+// DefaultConnectTimeout bounds connecting to a server whose DSN sets no
+// connect_timeout.
+const DefaultConnectTimeout = 10 * time.Second
 
 // pgxDB is a database backed by a pgx pool.
 type pgxDB struct {

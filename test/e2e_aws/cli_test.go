@@ -22,6 +22,7 @@ func TestCLI(t *testing.T) {
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	bin := filepath.Join(t.TempDir(), "bluegreen")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/bluegreen")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

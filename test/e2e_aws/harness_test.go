@@ -21,6 +21,7 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/steps"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/octopus"
 )
 
