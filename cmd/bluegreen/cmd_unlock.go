@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/bluegreen-deploy/bluegreen/engine"
 )
 
 // leaseEnv sets the lease duration when --lease is not given, so that an
@@ -79,4 +81,22 @@ changes nothing more and exits non-zero. The journal is kept: run resume or roll
 	f.addState(c)
 	c.Flags().BoolVar(&force, "force", false, "confirm breaking the lock")
 	return c
+}
+
+// keyFromFlags resolves the application's state key from a command's
+// --key, --key-scope and input flags, for commands that read the store
+// without building an executor (rollback --plan, completions).
+func keyFromFlags(cmd *cobra.Command, rb *engine.Runbook) (string, error) {
+	fl := cmd.Flags()
+	f := &runFlags{}
+	f.key, _ = fl.GetString("key")
+	f.keyScope, _ = fl.GetString("key-scope")
+	f.sets, _ = fl.GetStringArray("set")
+	f.setFiles, _ = fl.GetStringArray("set-file")
+	f.inputsFile, _ = fl.GetString("inputs")
+	raw, err := f.inputs()
+	if err != nil {
+		return "", err
+	}
+	return (&engine.Executor{Key: f.key, KeyScope: f.keyScope}).KeyFor(rb, raw)
 }
