@@ -95,11 +95,20 @@ func escapeTemplate(s string) string { return strings.ReplaceAll(s, "${{", "$${{
 // not reference.
 var errWithheld = errors.New("holds a sensitive value that was not journaled (it did not come from the inputs alone); undo it by hand")
 
+// errMasked is returned for a value that was journaled as a mask.
+var errMasked = errors.New("holds a value that was masked when it was journaled (by an older bluegreen); undo it by hand")
+
 // resolveJournaled turns a journaled value back into the value to run:
 // every string with ${{ }} is evaluated against the inputs.
 func (rc *runCtx) resolveJournaled(v any) (any, error) {
 	switch x := v.(type) {
 	case string:
+		if x == steps.Redaction {
+			// Journals written before references existed masked secrets
+			// inside lists and maps; running the mask would report an
+			// undo that did nothing.
+			return nil, errMasked
+		}
 		if !strings.Contains(x, "${{") {
 			return x, nil
 		}
@@ -181,7 +190,14 @@ func (rc *runCtx) evalRef(src string) (any, error) {
 			}
 		}
 	}
-	return e.Eval(map[string]any{"inputs": rc.inputs})
+	v, err := e.Eval(map[string]any{"inputs": rc.inputs})
+	if err != nil {
+		return nil, err
+	}
+	// What a reference computes is as secret as what it was computed
+	// from: the undo's own logs must not show it.
+	rc.addSecretStrings(v, src)
+	return v, nil
 }
 
 func isZero(v any) bool {

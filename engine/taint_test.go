@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -135,4 +137,34 @@ func registerLeaky(reg *steps.Registry) {
 			})
 		},
 	})
+}
+
+// TestRollbackRefusesAMaskedValue: a journal that holds *** inside an
+// undo's list (as journals did before references) is not run: the undo
+// fails with a message instead of running the mask and reporting success.
+func TestRollbackRefusesAMaskedValue(t *testing.T) {
+	h := newHarness(t)
+	rb := h.load("version: 1\nname: masked\ninputs: {pw: {type: string, sensitive: true}}\ncolours: {a: {}, b: {}}\nsteps:\n  - uses: test.health\n    with: {group: g}\n")
+	rc := &runCtx{rb: rb, inputs: map[string]any{"pw": "x"}, secrets: &secretSet{}}
+	if _, err := rc.resolveJournaled([]any{"run", "***"}); !errors.Is(err, errMasked) {
+		t.Fatalf("err = %v, want errMasked", err)
+	}
+	got, err := rc.resolveJournaled(map[string]any{"argv": []any{"--pw=${{ inputs.pw }}", "$${{ literal }}", `a${{ "$" }}${{ upper(inputs.pw) }}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"argv": []any{"--pw=x", "${{ literal }}", "a$X"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("resolved %v, want %v", got, want)
+	}
+	// journalString is the inverse: a literal "${{" and a "$" before a
+	// secret survive the round trip.
+	secrets := []secret{{value: "x", ref: "inputs.pw"}, {value: "X", ref: "upper(inputs.pw)"}}
+	for _, s := range []string{"--pw=x", "${{ literal }}", "a$X", "$x$", "plain"} {
+		j, _ := journalString(s, secrets)
+		back, err := rc.resolveJournaled(j)
+		if err != nil || back != s {
+			t.Errorf("%q journaled as %q came back as %v (%v)", s, j, back, err)
+		}
+	}
 }

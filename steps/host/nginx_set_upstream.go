@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -128,23 +127,8 @@ func setUpstreamStep(ctx context.Context, call *steps.Call) (steps.Outputs, erro
 		}
 	}
 
-	if err := writeFileAtomic(file, []byte(next), fi.Mode().Perm()); err != nil {
-		return nil, fail("write %s: %w", file, err)
-	}
-	// restore puts the old file back after a failed test or reload and
-	// reports both problems if that fails too.
-	restore := func(cause error) error {
-		if err := writeFileAtomic(file, old, fi.Mode().Perm()); err != nil {
-			return errors.Join(cause, fail("restore %s after the failure: %w (the file now names port %d; nginx still serves the old configuration)", file, err, out["port"]))
-		}
-		return cause
-	}
-	timeout := p.Duration("timeout")
-	if _, err := runCommand(ctx, p.Strings("test_command"), "", nil, timeout); err != nil {
-		return nil, restore(fail("nginx configuration test failed, %s restored: %w", file, err))
-	}
-	if _, err := runCommand(ctx, p.Strings("reload_command"), "", nil, timeout); err != nil {
-		return nil, restore(fail("nginx reload failed, %s restored: %w", file, err))
+	if err := writeTestReload(ctx, file, old, []byte(next), fi.Mode().Perm(), p.Strings("test_command"), p.Strings("reload_command"), p.Duration("timeout")); err != nil {
+		return nil, fail("%w", err)
 	}
 	call.Log.Info().Str("file", file).Any("from", out["previous_port"]).Any("to", out["port"]).Msg("nginx upstream switched and reloaded")
 	return out, nil
