@@ -133,6 +133,12 @@ func bindAPI(api newclient.Client, ctx context.Context) newclient.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	// The go client was created over a transport bound to the connecting
+	// call's context; a cached client must not keep it (that call's
+	// context ends, e.g. with the gate poll that connected).
+	if ct, ok := base.(*ctxTransport); ok {
+		base = ct.base
+	}
 	hc.Transport = &ctxTransport{base: base, ctx: ctx}
 	session := *s
 	session.HttpClient = &hc
