@@ -133,9 +133,10 @@ func bindAPI(api newclient.Client, ctx context.Context) newclient.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	// The go client was created over a transport bound to the connecting
-	// call's context; a cached client must not keep it (that call's
-	// context ends, e.g. with the gate poll that connected).
+	// The go client keeps the HTTP client it was created with, whose
+	// transport is bound to Connect's context: binding must replace that
+	// context, not add to it, or every later call of a cached client ends
+	// with the first caller's context.
 	if ct, ok := base.(*ctxTransport); ok {
 		base = ct.base
 	}
