@@ -109,8 +109,17 @@ func TestManyApplicationsAtOnce(t *testing.T) {
 	m := awstest.Start(t) // its own moto: the load must not slow other tests
 	ctx := context.Background()
 	cfg := awstest.Config(m.URL)
-	if err := state.CreateDynamoTable(ctx, cfg, "many-apps"); err != nil {
-		t.Fatal(err)
+	// moto, just started on a busy machine, sometimes answers its first
+	// CreateTable with a 500 page: try again.
+	for attempt := 0; ; attempt++ {
+		err := state.CreateDynamoTable(ctx, cfg, "many-apps")
+		if err == nil {
+			break
+		}
+		if attempt == 4 {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
 	}
 	r53 := route53.NewFromConfig(cfg)
 	z, err := r53.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: awssdk.String("many.example.com"), CallerReference: awssdk.String("many")})
