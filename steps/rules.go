@@ -203,7 +203,6 @@ func (r Rule) DocIn(s *Spec) string {
 	return r.Doc()
 }
 
-
 // CheckRules checks the spec's rules. known holds the typed values that are
 // known (given explicitly, not defaulted); unknown names params that are
 // written but whose value is not known yet (an expression, before the

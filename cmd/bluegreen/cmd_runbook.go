@@ -32,6 +32,8 @@ type runFlags struct {
 	output        string
 	live          string
 	offline       bool
+	lease         time.Duration
+	keyScope      string
 }
 
 func (f *runFlags) addInputs(c *cobra.Command) {
@@ -42,7 +44,9 @@ func (f *runFlags) addInputs(c *cobra.Command) {
 
 func (f *runFlags) addState(c *cobra.Command) {
 	c.Flags().StringVar(&f.stateSpec, "state", "", "state store: a directory (default .bluegreen/ beside the runbook) or dynamodb://TABLE")
-	c.Flags().StringVar(&f.key, "key", "", "state key (default: the runbook's name)")
+	c.Flags().StringVar(&f.key, "key", "", "state key naming the application (default: the runbook's key:, or its name and a digest of the colours)")
+	c.Flags().StringVar(&f.keyScope, "key-scope", "", "prefix of the state key, SCOPE/KEY (the Octopus template passes project/environment[/tenant])")
+	c.Flags().DurationVar(&f.lease, "lease", 0, "how long the lock stays held without a renewal before another worker may take it over (default $"+leaseEnv+" or 2m)")
 }
 
 func (f *runFlags) inputs() (map[string]any, error) {
@@ -94,26 +98,30 @@ func (a *app) prepare(cmd *cobra.Command, path string, f *runFlags) (*engine.Run
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	x, err := a.executor(cmd, rb, f)
+	x, err := a.executor(cmd, rb, f, raw)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return rb, raw, x, nil
 }
 
-func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*engine.Executor, error) {
+func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags, raw map[string]any) (*engine.Executor, error) {
 	st, err := state.Open(f.stateSpec, filepath.Join(filepath.Dir(rb.File), ".bluegreen"))
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("--state: %w", err)}
 	}
-	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover, Secrets: a.secrets}
-	key := f.key
-	if key == "" {
-		key = rb.Name
+	lease, err := leaseFlag(f.lease)
+	if err != nil {
+		return nil, err
 	}
+	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover, Secrets: a.secrets, Lease: lease, KeyScope: f.keyScope}
 	// The recorder comes first so that the report exists when the other
-	// sinks see the run finish (the Octopus sink attaches it).
-	x.Sinks = append(x.Sinks, a.recorder(st, key, rb))
+	// sinks see the run finish (the Octopus sink attaches it). It needs the
+	// application's state key; when the inputs do not name it, the command
+	// itself fails on the same inputs and there is no run to report.
+	if key, err := x.KeyFor(rb, raw); err == nil {
+		x.Sinks = append(x.Sinks, a.recorder(st, key, rb))
+	}
 	switch show, err := a.showProgress(cmd, f); {
 	case err != nil:
 		return nil, err
@@ -367,9 +375,9 @@ inputs as for run (--set, --inputs, --set-file).`,
 			if err != nil {
 				return err
 			}
-			key := f.key
-			if key == "" {
-				key = rb.Name
+			key, err := x.KeyFor(rb, raw)
+			if err != nil {
+				return err
 			}
 			rec, err := x.Store.Load(cmd.Context(), key)
 			if err != nil {
@@ -390,6 +398,7 @@ inputs as for run (--set, --inputs, --set-file).`,
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
 				out := statusObject(rb, rec, holder)
+				out["key"] = key
 				out["live"], out["remembered"], out["drift"] = ws.Live, ws.Remembered, ws.Drift
 				if ws.Traffic != nil {
 					out["traffic"] = ws.Traffic
@@ -399,7 +408,7 @@ inputs as for run (--set, --inputs, --set-file).`,
 				}
 				return enc.Encode(out)
 			}
-			printWorldStatus(a, rb, ws)
+			printWorldStatus(a, rb, key, ws)
 			if holder != nil {
 				fmt.Fprintf(a.stdout, "lock:     held by %s\n", holder)
 			} else {
@@ -423,8 +432,8 @@ inputs as for run (--set, --inputs, --set-file).`,
 			return nil
 		},
 	}
-	f.addState(c)
 	f.addInputs(c)
+	f.addState(c)
 	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	registerRunCompletions(c)
 	return c

@@ -193,3 +193,27 @@ func TestOctopusOutputObeysOnlyOurMessagesFromSQL(t *testing.T) {
 		t.Errorf("step run sql.query: %d messages, want the 4 outputs: %v", len(msgs), msgs)
 	}
 }
+
+// TestOctopusOutputStepSharesStdout: the octopus.output step's messages
+// go through the same stdout as everything else in Octopus mode (here the
+// test's buffer, not the process's own stdout), after the text before
+// them.
+func TestOctopusOutputStepSharesStdout(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("BLUEGREEN_REPORT_DIR", dir)
+	rb := filepath.Join(dir, "out.yaml")
+	body := "version: 1\nname: out\ncolours: {blue: {}, green: {}}\nsteps:\n" +
+		"  - uses: host.exec\n    with: {command: [printf, \"half marker ##oct\"]}\n" +
+		"  - uses: octopus.output\n    with: {values: {Custom.Colour: green}}\n"
+	if err := os.WriteFile(rb, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"run", rb, "--octopus-output", "--state", filepath.Join(dir, "st")}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	vars, _ := octopus.Variables(mustDecode(t, bytes.NewBufferString(out.String())))
+	if vars["Custom.Colour"] != "green" {
+		t.Errorf("octopus.output's variable is not in the step's stdout: %v", vars)
+	}
+}

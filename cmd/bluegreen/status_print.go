@@ -10,8 +10,8 @@ import (
 
 // printWorldStatus prints the detected and the remembered live colour of
 // `bluegreen status`, and says when they differ.
-func printWorldStatus(a *app, rb *engine.Runbook, ws *engine.WorldStatus) {
-	fmt.Fprintf(a.stdout, "runbook:  %s\n", rb.Name)
+func printWorldStatus(a *app, rb *engine.Runbook, key string, ws *engine.WorldStatus) {
+	fmt.Fprintf(a.stdout, "runbook:  %s\nkey:      %s\n", rb.Name, key)
 	switch {
 	case ws.Live != "":
 		fmt.Fprintf(a.stdout, "live:     %s (detected now)\n", ws.Live)
