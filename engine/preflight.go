@@ -26,6 +26,10 @@ type PreflightCheck struct {
 	Error string   `json:"error,omitempty"`
 	// Skipped is true when the probe was not run (plan --offline).
 	Skipped bool `json:"skipped,omitempty"`
+	// Transient is true when the probe failed in a way that says nothing
+	// about the configuration (throttling, a server error, no answer in
+	// time): a warning, not a reason to stop.
+	Transient bool `json:"transient,omitempty"`
 }
 
 // Preflight is what a run checks after detect and before its first
@@ -95,7 +99,14 @@ func (rc *runCtx) preflightProbing(ctx context.Context, probe bool) *Preflight {
 	for _, k := range pf.order {
 		u := pf.probes[k]
 		c := PreflightCheck{What: u.probe.What, Steps: u.paths, OK: u.err == nil && probe, Skipped: !probe}
-		if u.err != nil {
+		if u.err != nil && isTransient(u.err) {
+			// Trouble that says nothing about the configuration: the
+			// steps retry it themselves.
+			c.Error = rc.scrub(u.err.Error())
+			c.Transient = true
+			rc.probed[k] = true
+			rc.x.emit(rc, &Message{Level: "warn", Text: fmt.Sprintf("preflight: %s: %s (transient: going on, the steps retry)", u.probe.What, c.Error)})
+		} else if u.err != nil {
 			c.Error = rc.scrub(u.err.Error())
 			for i, path := range u.paths {
 				gk := fmt.Sprintf("%d:%d|%s", u.pos[i].Line, u.pos[i].Col, c.Error)
@@ -341,12 +352,15 @@ func runProbe(ctx context.Context, p steps.Probe) error {
 	}()
 	select {
 	case err := <-done:
-		if err != nil && errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("no answer within %s: %w", ProbeTimeout, err)
+		if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return steps.Transient(fmt.Errorf("no answer within %s: %w", ProbeTimeout, err))
 		}
 		return err
 	case <-pctx.Done():
-		return fmt.Errorf("no answer within %s", ProbeTimeout)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return steps.Transient(fmt.Errorf("no answer within %s", ProbeTimeout))
 	}
 }
 
@@ -362,7 +376,7 @@ func (rc *runCtx) probeBeforeRun(ctx context.Context, st *Step, params steps.Par
 		if rc.probed[p.Key] {
 			continue
 		}
-		if err := runProbe(ctx, p); err != nil {
+		if err := runProbe(ctx, p); err != nil && !isTransient(err) {
 			errs = append(errs, fmt.Sprintf("preflight: %s: %v", p.What, err))
 			continue
 		}
@@ -382,6 +396,11 @@ func checkGateDurations(every, timeout time.Duration) error {
 		return fmt.Errorf("gate: every (%s) must be above zero and timeout (%s) zero or more", every, timeout)
 	}
 	return nil
+}
+
+func isTransient(err error) bool {
+	var te *steps.TransientError
+	return errors.As(err, &te)
 }
 
 // stepPrefix is the "step PATH: " a problem starts with.
@@ -435,9 +454,13 @@ func (rc *runCtx) preflightDetect(ctx context.Context) error {
 	pf.runProbes(ctx)
 	for _, k := range pf.order {
 		u := pf.probes[k]
-		if u.err != nil {
+		switch {
+		case u.err != nil && isTransient(u.err):
+			rc.probed[k] = true
+			rc.x.emit(rc, &Message{Level: "warn", Text: fmt.Sprintf("preflight: %s: %s (transient: going on, the steps retry)", u.probe.What, rc.scrub(u.err.Error()))})
+		case u.err != nil:
 			pf.add(d.Step.Pos, "detect: preflight: %s: %s", u.probe.What, rc.scrub(u.err.Error()))
-		} else {
+		default:
 			rc.probed[k] = true
 		}
 	}

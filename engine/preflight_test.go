@@ -181,8 +181,10 @@ func TestPreflightLateProbeBeforeItsStep(t *testing.T) {
 	}
 }
 
-// TestPreflightProbeTimeoutIsBounded: a service that never answers fails
-// its probe after ProbeTimeout, not the run's own timeouts.
+// TestPreflightProbeTimeoutIsBounded: a service that never answers costs
+// its probe ProbeTimeout, not the run's own timeouts; no answer says
+// nothing about the configuration, so it is a warning and the run goes on
+// (its steps retry such trouble themselves).
 func TestPreflightProbeTimeoutIsBounded(t *testing.T) {
 	old := ProbeTimeout
 	ProbeTimeout = 200 * time.Millisecond
@@ -191,15 +193,20 @@ func TestPreflightProbeTimeoutIsBounded(t *testing.T) {
 	p.hang = true
 	rb := h.load(preflightBook)
 	start := time.Now()
-	_, err := h.exec("").Run(context.Background(), rb, nil)
-	if !isInvalid(err) || !strings.Contains(err.Error(), "no answer within 200ms") {
+	if _, err := h.exec("").Run(context.Background(), rb, nil); err != nil {
 		t.Fatalf("run error %v", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("took %s", d)
 	}
-	if len(h.w.calls) != 0 {
-		t.Fatalf("calls %v", h.w.calls)
+	warned := false
+	for _, e := range h.rec.events {
+		if m, ok := e.(*Message); ok && m.Level == "warn" && strings.Contains(m.Text, "service chat answers: no answer within 200ms (transient") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Fatal("no warning about the probe that got no answer")
 	}
 }
 

@@ -26,3 +26,20 @@ type Probe struct {
 // earlier steps. A probe that needs such a param is left out: the engine
 // asks again with every value known just before the step runs.
 type PreflightFunc func(p Params, known func(name string) bool) []Probe
+
+// TransientError marks a probe failure that says nothing about the
+// configuration (throttling, a server error, no answer in time): the engine
+// reports it as a warning and lets the run go on, since the steps retry
+// such failures themselves.
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string { return e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// Transient wraps err as a TransientError (nil stays nil).
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &TransientError{err}
+}

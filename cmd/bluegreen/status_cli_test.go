@@ -115,7 +115,7 @@ func TestStatusAfterAFirstRunRolledBack(t *testing.T) {
 // detect needs.
 func TestStatusWithoutInputs(t *testing.T) {
 	book, _, stateDir := statusWorld(t)
-	r := bg(t, "status", book, "--state", stateDir)
+	r := bg(t, "status", book, "--state", stateDir, "--key", "site")
 	r.wantCode(t, ExitOK)
 	if !strings.Contains(r.stdout, "live:     - (detect needs the runbook's inputs") {
 		t.Fatalf("status without inputs:\n%s", r.stdout)

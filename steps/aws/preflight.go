@@ -2,14 +2,18 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
@@ -18,8 +22,9 @@ import (
 // the region and credentials must resolve and answer a read-only call, and
 // the group, listener, target group or zone a step names must exist in
 // that account and region (a wrong region shows as a missing resource).
-// Each probe is one attempt: the engine bounds it with a short deadline,
-// and the SDK's usual retries would outlast it.
+// The SDK retries as for any call, within the probe's short deadline;
+// throttling and server errors that outlast it are transient (a warning,
+// not a stop), since they say nothing about the configuration.
 
 // credentialsProbe checks the default chain: region, credentials and an
 // sts:GetCallerIdentity call, which every identity may make.
@@ -29,9 +34,9 @@ func credentialsProbe() steps.Probe {
 		if err != nil {
 			return err
 		}
-		_, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) { o.RetryMaxAttempts = 1 })
+		_, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
-			return failed("sts:GetCallerIdentity", "region "+cfg.Region, err)
+			return probeFailed("sts:GetCallerIdentity", "region "+cfg.Region, err)
 		}
 		return nil
 	}}
@@ -54,10 +59,9 @@ func awsGroup(p steps.Params, known func(string) bool) []steps.Probe {
 		if err != nil {
 			return err
 		}
-		res, err := api.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}},
-			func(o *autoscaling.Options) { o.RetryMaxAttempts = 1 })
+		res, err := api.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
 		if err != nil {
-			return failed("autoscaling:DescribeAutoScalingGroups", fmt.Sprintf("group %q in region %s", name, region()), err)
+			return probeFailed("autoscaling:DescribeAutoScalingGroups", fmt.Sprintf("group %q in region %s", name, region()), err)
 		}
 		if len(res.AutoScalingGroups) == 0 {
 			return fmt.Errorf("no Auto Scaling group named %q in region %s", name, region())
@@ -82,18 +86,17 @@ func awsForward(p steps.Params, known func(string) bool) []steps.Probe {
 		if err != nil {
 			return err
 		}
-		opt := func(o *elbv2.Options) { o.RetryMaxAttempts = 1 }
 		n := 0
 		if rule != "" {
-			res, err := api.DescribeRules(ctx, &elbv2.DescribeRulesInput{RuleArns: []string{rule}}, opt)
+			res, err := api.DescribeRules(ctx, &elbv2.DescribeRulesInput{RuleArns: []string{rule}})
 			if err != nil {
-				return failed("elasticloadbalancing:DescribeRules", what+" "+arn+" in region "+region(), err)
+				return probeFailed("elasticloadbalancing:DescribeRules", what+" "+arn+" in region "+region(), err)
 			}
 			n = len(res.Rules)
 		} else {
-			res, err := api.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{listener}}, opt)
+			res, err := api.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{listener}})
 			if err != nil {
-				return failed("elasticloadbalancing:DescribeListeners", what+" "+arn+" in region "+region(), err)
+				return probeFailed("elasticloadbalancing:DescribeListeners", what+" "+arn+" in region "+region(), err)
 			}
 			n = len(res.Listeners)
 		}
@@ -116,10 +119,9 @@ func awsTargetGroup(p steps.Params, known func(string) bool) []steps.Probe {
 		if err != nil {
 			return err
 		}
-		_, err = api.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: awssdk.String(arn)},
-			func(o *elbv2.Options) { o.RetryMaxAttempts = 1 })
+		_, err = api.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: awssdk.String(arn)})
 		if err != nil {
-			return failed("elasticloadbalancing:DescribeTargetHealth", "target group "+arn+" in region "+region(), err)
+			return probeFailed("elasticloadbalancing:DescribeTargetHealth", "target group "+arn+" in region "+region(), err)
 		}
 		return nil
 	}})
@@ -137,10 +139,9 @@ func awsZone(p steps.Params, known func(string) bool) []steps.Probe {
 		if err != nil {
 			return err
 		}
-		_, err = api.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: awssdk.String(zone), MaxItems: awssdk.Int32(1)},
-			func(o *route53.Options) { o.RetryMaxAttempts = 1 })
+		_, err = api.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: awssdk.String(zone), MaxItems: awssdk.Int32(1)})
 		if err != nil {
-			return failed("route53:ListResourceRecordSets", "zone "+zone, err)
+			return probeFailed("route53:ListResourceRecordSets", "zone "+zone, err)
 		}
 		return nil
 	}})
@@ -149,4 +150,31 @@ func awsZone(p steps.Params, known func(string) bool) []steps.Probe {
 func region() string {
 	cfg, _ := shared.config()
 	return cfg.Region
+}
+
+// probeFailed is failed for probes: throttling and 5xx answers are
+// transient.
+func probeFailed(call, resource string, err error) error {
+	e := failed(call, resource, err)
+	// What the SDK would retry (a reset connection, a timeout, throttling)
+	// is transient; a refused connection is an endpoint that is not there.
+	if !strings.Contains(err.Error(), "connection refused") {
+		for _, r := range retry.DefaultRetryables {
+			if r.IsErrorRetryable(err) == awssdk.TrueTernary {
+				return steps.Transient(e)
+			}
+		}
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+		return steps.Transient(e)
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch c := ae.ErrorCode(); {
+		case strings.Contains(c, "Throttl"), c == "RequestLimitExceeded", c == "TooManyRequestsException", c == "SlowDown":
+			return steps.Transient(e)
+		}
+	}
+	return e
 }

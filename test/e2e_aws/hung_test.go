@@ -2,7 +2,10 @@ package e2e_aws
 
 import (
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,7 +89,7 @@ func TestHungEndpointFailsTheGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := os.Environ()
-	for k, v := range awstest.Env(blackHole(t)) {
+	for k, v := range awstest.Env(stsOnly(t)) {
 		env = append(env, k+"="+v)
 	}
 	cmd := exec.Command(bin, "run", rb, "--state", filepath.Join(dir, "state"), "--log-format", "json")
@@ -115,4 +118,24 @@ func TestHungEndpointFailsTheGate(t *testing.T) {
 		t.Fatalf("the failure does not say the gate timed out on a poll with no answer:\n%s", out)
 	}
 	t.Logf("hung endpoint: the 3s bake gate failed the run after %s", took.Round(time.Millisecond))
+}
+
+// stsOnly is an endpoint that answers sts:GetCallerIdentity, so the run's
+// preflight finds working credentials, and never answers anything else:
+// the gate's CloudWatch polls hang.
+func stsOnly(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), "Action=GetCallerIdentity") {
+			w.Header().Set("Content-Type", "text/xml")
+			_, _ = io.WriteString(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>`+
+				`<Arn>arn:aws:iam::123456789012:user/test</Arn><UserId>AIDTEST</UserId><Account>123456789012</Account>`+
+				`</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`)
+			return
+		}
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
