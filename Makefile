@@ -25,7 +25,7 @@ endif
 # are not on PATH in a non-login shell such as CI's.
 export PATH := $(HOME)/.pyenv/shims:$(PATH)
 
-.PHONY: help build test generate lint demo bench fuzz cover clean moto
+.PHONY: help build test generate lint demo demo-env demo-env-stop bench fuzz cover clean moto
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,20 @@ lint: ## gofmt and go vet
 
 demo: ## a whole weighted-DNS release and a rollback against moto (scripts/demo.sh)
 	bash scripts/demo.sh
+
+# demo-env's moto_server port and output folder.
+PORT     ?= 5000
+DEMO_DIR ?= .demo
+
+demo-env: ## start moto on 127.0.0.1:PORT in the background with the demo's stacks; writes DEMO_DIR/inputs.yaml, alb-inputs.yaml and env
+	$(GO) run ./scripts/demo-env --port $(PORT) --dir $(DEMO_DIR)
+
+demo-env-stop: ## stop the moto_server demo-env started
+	@if [ -f $(DEMO_DIR)/moto.pid ]; then \
+		pid=$$(cat $(DEMO_DIR)/moto.pid); kill -TERM -$$pid 2>/dev/null || true; \
+		for i in 1 2 3 4 5; do kill -0 $$pid 2>/dev/null || break; sleep 1; done; \
+		kill -KILL -$$pid 2>/dev/null || true; rm -f $(DEMO_DIR)/moto.pid; echo "moto_server (pid $$pid) stopped"; \
+	else echo "no demo environment running ($(DEMO_DIR)/moto.pid not found)"; fi
 
 # The Go benchmarks' output is kept in $(BENCH_OUT)/go-bench.txt; then
 # scripts/bench times bluegreen beside the AWS CLI on moto and writes every

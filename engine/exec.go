@@ -541,7 +541,14 @@ func (rc *runCtx) execute(ctx context.Context, mode string) (*Result, error) {
 	if err := rc.save(); err != nil {
 		return nil, err
 	}
-	x.emit(rc, &RunFinished{Status: run.Status, Live: rc.rec.Live, Duration: time.Since(start)})
+	live := rc.rec.Live
+	if run.Status == state.StatusPhaseDone {
+		// Between phases nothing has swapped yet: the run's live colour
+		// still serves (the record has none before a first release ends),
+		// and Octopus's BlueGreen.Live/Idle after prepare must say so.
+		live = run.Live
+	}
+	x.emit(rc, &RunFinished{Status: run.Status, Live: live, Duration: time.Since(start)})
 	return res(), nil
 }
 

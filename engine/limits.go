@@ -74,3 +74,9 @@ func decodeOne(src []byte, doc *yaml.Node) (extra *Pos, err error) {
 
 // secondDocument is the message for a file with more than one document.
 const secondDocument = "expected one YAML document, found a second one here (remove the `---` line and what follows, or merge it into the first)"
+
+// ReadSetFile reads a --set-file (key=value lines), refusing one larger
+// than MaxInputsBytes as it does an inputs file.
+func ReadSetFile(path string) ([]byte, error) {
+	return readLimited(path, "inputs file", MaxInputsBytes)
+}

@@ -133,6 +133,13 @@ func bindAPI(api newclient.Client, ctx context.Context) newclient.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	// The go client keeps the HTTP client it was created with, whose
+	// transport is bound to Connect's context: binding must replace that
+	// context, not add to it, or every later call of a cached client ends
+	// with the first caller's context.
+	if ct, ok := base.(*ctxTransport); ok {
+		base = ct.base
+	}
 	hc.Transport = &ctxTransport{base: base, ctx: ctx}
 	session := *s
 	session.HttpClient = &hc

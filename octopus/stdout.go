@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // marker starts every service message. Calamari's parser
@@ -149,4 +150,21 @@ func (s *Stdout) write(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// shared is the Stdout of the running process in Octopus mode, set by the
+// CLI, so that steps that write service messages themselves
+// (octopus.output) go through the same stream as everything else.
+var shared atomic.Pointer[Stdout]
+
+// SetShared makes s the process's Stdout for Shared (nil to unset).
+func SetShared(s *Stdout) { shared.Store(s) }
+
+// Shared returns the process's Stdout when the CLI runs in Octopus mode,
+// otherwise fallback.
+func Shared(fallback io.Writer) io.Writer {
+	if s := shared.Load(); s != nil {
+		return s
+	}
+	return fallback
 }

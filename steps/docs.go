@@ -102,6 +102,10 @@ func writeSpec(b *bytes.Buffer, s *Spec) {
 	} else {
 		b.WriteString("**Read-only.** It changes nothing a rollback must restore.\n\n")
 	}
+	if s.Traffic != "" {
+		fmt.Fprintf(b, "**Reports traffic** through its `%s` output: run reports draw each colour's share from it.\n\n", s.Traffic)
+	}
+
 	switch s.Credentials {
 	case AWSCredentials:
 		b.WriteString("**Credentials:** AWS, from the SDK's default chain (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, instance role); in Octopus, the template's AWS account.\n\n")

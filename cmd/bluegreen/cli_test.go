@@ -211,6 +211,10 @@ func TestExitCodes(t *testing.T) {
 		{"unknown output", []string{"status", "RB", "-o", "yaml"}, `expected text or json, found "yaml"`},
 		{"unknown plan output", []string{"plan", "RB", "--set", "count=1", "-o", "yaml"}, `expected text or json, found "yaml"`},
 		{"unknown steps output", []string{"steps", "-o", "xml"}, `expected text or json, found "xml"`},
+		// Input files are bounded: an endless one used to be read until
+		// memory ran out.
+		{"endless inputs file", []string{"run", "RB", "--inputs", "/dev/urandom"}, "inputs file is larger than the limit of 1 MiB"},
+		{"endless set file", []string{"run", "RB", "--set-file", "/dev/zero"}, "inputs file is larger than the limit of 1 MiB"},
 	}
 	for _, tc := range usage {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -58,7 +57,7 @@ func (f *runFlags) inputs() (map[string]any, error) {
 	}
 	var lines []string
 	for _, path := range f.setFiles {
-		b, err := os.ReadFile(path)
+		b, err := engine.ReadSetFile(path)
 		if err != nil {
 			return nil, &usageError{fmt.Errorf("--set-file: %w", err)}
 		}

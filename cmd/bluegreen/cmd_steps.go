@@ -73,6 +73,7 @@ type specOut struct {
 	Doc         string         `json:"doc,omitempty"`
 	Mutates     bool           `json:"mutates"`
 	Credentials string         `json:"credentials,omitempty"`
+	Traffic     string         `json:"traffic,omitempty"`
 	Params      []paramJSON    `json:"params"`
 	Outputs     []steps.Output `json:"outputs"`
 }
@@ -80,7 +81,7 @@ type specOut struct {
 func specJSON(specs []*steps.Spec) []specOut {
 	out := make([]specOut, 0, len(specs))
 	for _, s := range specs {
-		o := specOut{Kind: s.Kind, Title: s.Title, Summary: s.Summary, Doc: s.Doc, Mutates: s.Mutates, Credentials: string(s.Credentials), Params: []paramJSON{}, Outputs: s.Outputs}
+		o := specOut{Kind: s.Kind, Title: s.Title, Summary: s.Summary, Doc: s.Doc, Mutates: s.Mutates, Credentials: string(s.Credentials), Traffic: s.Traffic, Params: []paramJSON{}, Outputs: s.Outputs}
 		if o.Outputs == nil {
 			o.Outputs = []steps.Output{}
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bluegreen-deploy/bluegreen/internal/pgtest"
 	"github.com/bluegreen-deploy/bluegreen/octopus"
 )
 
@@ -148,5 +149,71 @@ func TestRunReportGoesToTheWorkFolder(t *testing.T) {
 	}
 	if !found {
 		t.Error("no JSON run report was attached")
+	}
+}
+
+// TestOctopusOutputObeysOnlyOurMessagesFromSQL: rows a SQL query returns
+// (outside text from a database) reach the "done ... outputs=" log line
+// and the step output variables; neither can be obeyed as a service
+// message, in a runbook or as a single step.
+func TestOctopusOutputObeysOnlyOurMessagesFromSQL(t *testing.T) {
+	pg := pgtest.Start(t)
+	dir := t.TempDir()
+	t.Setenv("BLUEGREEN_REPORT_DIR", dir)
+	t.Setenv("BG_TEST_DSN", pg.DSN("blue"))
+	// Dollar quoting keeps the messages' quotes as they are; chr(10)
+	// splits a marker over two lines.
+	query := "SELECT $q$" + injectedSet + "$q$ AS a, $q$##oct$q$ || chr(10) || $q$opus[" + strings.TrimPrefix(injectedArtifact, "##octopus[") + "$q$ AS b"
+	rb := filepath.Join(dir, "sql.yaml")
+	body := "version: 1\nname: sql-inject\ninputs:\n  dsn: {type: string, sensitive: true}\ncolours: {blue: {}, green: {}}\nsteps:\n" +
+		"  - id: q\n    uses: sql.query\n    with:\n      dsn: ${{ inputs.dsn }}\n      query: \"" + strings.ReplaceAll(strings.ReplaceAll(query, `\`, `\\`), `"`, `\"`) + "\"\n"
+	if err := os.WriteFile(rb, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"run", rb, "--octopus-output", "--state", filepath.Join(dir, "st"), "--set", "dsn=" + pg.DSN("blue")}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	assertOnlyOurs(t, out.String(), dir)
+	if !strings.Contains(out.String(), "# #octopus[setVariable") {
+		t.Fatalf("the query's output is not in the log:\n%s", out.String())
+	}
+
+	out.Reset()
+	if code := Main([]string{"step", "run", "sql.query", "--param-env", "dsn=BG_TEST_DSN", "--param", "query=" + query, "--octopus-output"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("step run: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	msgs := mustDecode(t, bytes.NewBufferString(out.String()))
+	for _, m := range msgs {
+		if m.Name != "setVariable" || !strings.Contains("rows row count columns", m.Attrs["name"]) {
+			t.Errorf("step run sql.query: obeyed %v", m)
+		}
+	}
+	if len(msgs) != 4 {
+		t.Errorf("step run sql.query: %d messages, want the 4 outputs: %v", len(msgs), msgs)
+	}
+}
+
+// TestOctopusOutputStepSharesStdout: the octopus.output step's messages
+// go through the same stdout as everything else in Octopus mode (here the
+// test's buffer, not the process's own stdout), after the text before
+// them.
+func TestOctopusOutputStepSharesStdout(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("BLUEGREEN_REPORT_DIR", dir)
+	rb := filepath.Join(dir, "out.yaml")
+	body := "version: 1\nname: out\ncolours: {blue: {}, green: {}}\nsteps:\n" +
+		"  - uses: host.exec\n    with: {command: [printf, \"half marker ##oct\"]}\n" +
+		"  - uses: octopus.output\n    with: {values: {Custom.Colour: green}}\n"
+	if err := os.WriteFile(rb, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"run", rb, "--octopus-output", "--state", filepath.Join(dir, "st")}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	vars, _ := octopus.Variables(mustDecode(t, bytes.NewBufferString(out.String())))
+	if vars["Custom.Colour"] != "green" {
+		t.Errorf("octopus.output's variable is not in the step's stdout: %v", vars)
 	}
 }

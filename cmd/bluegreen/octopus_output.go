@@ -18,8 +18,10 @@ func init() {
 	octopusSink = newOctopusSink
 	octopusStdout = func(w io.Writer) (io.Writer, io.Writer) {
 		st := octopus.NewStdout(w)
+		octopus.SetShared(st)
 		return st, st.Text()
 	}
+	octopusRelease = func() { octopus.SetShared(nil) }
 	reportStepOutputs = func(a *app, s *steps.Spec, out steps.Outputs) error {
 		r := octopus.NewReporter(a.service)
 		r.SingleStep = true

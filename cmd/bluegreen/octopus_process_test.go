@@ -66,8 +66,10 @@ func TestOctopusProcessCreatesOnceAndKeepsForeignSteps(t *testing.T) {
 	space := octopustest.DefaultSpaceID
 	args := []string{"octopus", "process", "Web", "--strategy", "alb-weighted", "--package", "webapp", "--approval", "--target-role", "app"}
 
+	before := len(srv.Requests())
 	r := bg(t, args...)
 	r.wantCode(t, ExitOK)
+	t.Logf("first run: %d requests", len(srv.Requests())-before)
 	if !strings.Contains(r.stdout, "written") {
 		t.Errorf("first run:\n%s", r.stdout)
 	}
@@ -108,8 +110,10 @@ func TestOctopusProcessCreatesOnceAndKeepsForeignSteps(t *testing.T) {
 
 	// Again: nothing to change, nothing written.
 	puts := srv.CountRequests("PUT", putProcess)
+	before = len(srv.Requests())
 	r = bg(t, args...)
 	r.wantCode(t, ExitOK)
+	t.Logf("second run: %d requests, %d PUT", len(srv.Requests())-before, srv.CountRequests("PUT", putProcess)-puts)
 	if !strings.Contains(r.stdout, "unchanged") || srv.CountRequests("PUT", putProcess) != puts {
 		t.Errorf("second run wrote (%d PUTs before, %d after):\n%s", puts, srv.CountRequests("PUT", putProcess), r.stdout)
 	}

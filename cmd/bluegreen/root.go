@@ -65,6 +65,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if f, ok := a.service.(interface{ Flush() error }); ok {
 		_ = f.Flush()
 	}
+	octopusRelease()
 	return exitCode(err, int(a.signal.Load()))
 }
 
@@ -135,6 +136,10 @@ Exit codes: 0 success, 1 run failed (rolled back or stopped), 2 invalid input,
 // to and the side for everything else; the Octopus build neutralises the
 // service-message marker on the second.
 var octopusStdout = func(w io.Writer) (service, text io.Writer) { return w, w }
+
+// octopusRelease undoes what octopusStdout set up for the process when the
+// command ends.
+var octopusRelease = func() {}
 
 // extraCommands lets command files that are optional at build time add
 // themselves (the Octopus commands).

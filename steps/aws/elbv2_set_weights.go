@@ -24,7 +24,8 @@ func init() {
 			"other part of the actions (stickiness, authentication actions, order) is kept. After the " +
 			"change the step reads the action back and fails unless AWS holds exactly the requested " +
 			"weights, because a modify call can succeed without the weights taking effect. Undo " +
-			"restores the previous weights (added target groups go back to 0).",
+			"restores the previous weights (added target groups go back to 0); it first checks that every " +
+			"target group whose weight it raises has a healthy target, and otherwise stops the rollback with the weights unchanged.",
 		Params: []steps.Param{
 			{Name: "listener", Type: steps.String, Doc: "ARN of the listener whose default action is changed. One of `listener` and `rule` is required."},
 			{Name: "rule", Type: steps.String, Doc: "ARN of a listener rule to change instead of the default action."},
@@ -79,6 +80,12 @@ func (s *elbSetWeights) Run(ctx context.Context, call *steps.Call) (steps.Output
 		out := weightOutputs(want)
 		out["previous"], out["changed"] = prevOut, false
 		return out, nil
+	}
+
+	if call.Undoing {
+		if err := guardUndo(ctx, api, prev, want); err != nil {
+			return nil, err
+		}
 	}
 
 	undo := map[string]any{}

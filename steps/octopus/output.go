@@ -33,7 +33,9 @@ func init() {
 }
 
 func setOutputs(_ context.Context, call *steps.Call) (steps.Outputs, error) {
-	w := octopus.NewWriter(stdout)
+	// In Octopus mode the CLI's shared stdout: the messages then keep their
+	// place among the (neutralised) log lines.
+	w := octopus.NewWriter(octopus.Shared(stdout))
 	values := call.Params.Map("values")
 	names := make([]string, 0, len(values))
 	for k := range values {

@@ -113,6 +113,9 @@ func checkReport(t *testing.T, w *world, path string) *browsertest.Page {
 	if err := report.Render(&again, tl); err != nil {
 		t.Fatal(err)
 	}
+	if enc, err := tl.Encode(); err == nil {
+		t.Logf("run %s: %d events, timeline %d bytes stored (gzipped), report %d bytes", runID, len(tl.Events), len(enc), len(raw))
+	}
 	if !bytes.Equal(again.Bytes(), raw) {
 		t.Error("the report rendered again from the store differs from the one the run wrote")
 	}
