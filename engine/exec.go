@@ -24,8 +24,15 @@ type Executor struct {
 	Registry *steps.Registry
 	// Store keeps the journal, the lock and the live colour.
 	Store state.Store
-	// Key names the runbook in the store; "" means the runbook's name.
+	// Key names the application in the store; "" means the runbook's
+	// key: or its default (key.go).
 	Key string
+	// KeyScope, when set, prefixes the key ("SCOPE/KEY"): the Octopus
+	// template passes project, environment and tenant.
+	KeyScope string
+	// Lease is how long the lock stays held without a renewal before
+	// another worker may take it over (default state.DefaultLease).
+	Lease time.Duration
 	// Phase restricts a run to the steps of one phase ("" runs them all).
 	Phase string
 	// Sinks receive the run's events in order.
@@ -110,16 +117,10 @@ type runCtx struct {
 	secrets *secretSet
 	phase   string
 	ctx     context.Context
+	lease   *lease
 	// detected holds what detect's step returned, for the traffic the run
 	// started from.
 	detected steps.Outputs
-}
-
-func (x *Executor) key(rb *Runbook) string {
-	if x.Key != "" {
-		return x.Key
-	}
-	return rb.Name
 }
 
 func newRunID() string {
@@ -139,30 +140,31 @@ func (x *Executor) emit(rc *runCtx, ev Event) {
 	}
 }
 
-// lock takes the runbook's lock and loads its record.
-func (x *Executor) lock(ctx context.Context, rb *Runbook, lockID string) (*state.Record, func(), error) {
+// lock takes the application's lock as a lease and loads its record. The
+// returned lease's context is cancelled when the lease is lost.
+func (x *Executor) lock(ctx context.Context, key string, lockID string) (*state.Record, *lease, error) {
 	if x.Store == nil {
 		return nil, nil, errors.New("executor has no state store")
 	}
 	host, _ := os.Hostname()
-	key := x.key(rb)
-	tk, err := x.Store.Acquire(ctx, key, state.Holder{Host: host, PID: os.Getpid(), RunID: lockID, Since: time.Now().UTC()})
+	now := time.Now()
+	tk, err := x.Store.Acquire(ctx, key, state.Holder{Host: host, PID: os.Getpid(), RunID: lockID, Since: now.UTC(), Expires: now.Add(x.leaseDuration()).UTC()})
 	if err != nil {
 		return nil, nil, err
 	}
 	if tk != nil {
-		x.emit(nil, &Message{Level: "warn", Text: fmt.Sprintf("took over a stale lock from %s: %s", tk.Previous, tk.Reason)})
+		x.emit(nil, &Message{Level: "warn", Text: fmt.Sprintf("took over the lock of %q from %s: %s", key, tk.Previous, tk.Reason)})
 	}
-	release := func() { _ = x.Store.Release(context.WithoutCancel(ctx), key, lockID) }
+	l := x.startLease(ctx, key, lockID, now)
 	rec, err := x.Store.Load(ctx, key)
 	if err != nil {
-		release()
+		l.end()
 		return nil, nil, fmt.Errorf("load state of %q: %w", key, err)
 	}
 	if rec == nil {
 		rec = &state.Record{}
 	}
-	return rec, release, nil
+	return rec, l, nil
 }
 
 func unfinished(r *state.Run) bool {
@@ -188,13 +190,19 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 	if x.Phase != "" && !contains(rb.Phases, x.Phase) {
 		return nil, invalid(rb.File, "unknown phase %q (the runbook's phases: %s)", x.Phase, list(rb.Phases))
 	}
-	lockID := newRunID()
-	rec, release, err := x.lock(ctx, rb, lockID)
+	key, app, err := x.stateKey(rb, inputs)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	lockID := newRunID()
+	rec, l, err := x.lock(ctx, key, lockID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.end()
+	ctx = l.ctx
 	rc := x.newRunCtx(ctx, rb, rec, nil, inputs, x.Phase)
+	rc.key, rc.lease = key, l
 
 	prev := rec.Run
 	continuing := x.Phase != "" && prev != nil && prev.Status == state.StatusPhaseDone && prev.Runbook == rb.Name
@@ -211,13 +219,17 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 	if prev != nil && prev.Status == state.StatusPhaseDone && !continuing && x.Recover != RecoverRollback {
 		return nil, invalid(rb.File, "run %s of %q stopped between phases (done: %s): continue it with --phase %s, or undo it with `bluegreen rollback` (or run with --recover rollback)", prev.ID, rb.Name, strings.Join(prev.Phases, ", "), nextPhase(rb.Phases, prev.Phases))
 	}
+	if (unfinished(prev) || prev != nil && prev.Status == state.StatusPhaseDone) && prev.App != "" && prev.App != app {
+		return nil, invalid(rb.File, "run %s stored under %q released another application (these inputs name a different one): nothing was changed; "+
+			"give each application its own state key (the runbook's key:, or --key)", prev.ID, key)
+	}
 	if unfinished(prev) || (prev != nil && prev.Status == state.StatusPhaseDone && !continuing) {
 		switch x.Recover {
 		case RecoverResume:
-			return x.resumeLocked(ctx, rb, rec, raw)
+			return x.resumeLocked(ctx, rb, rec, l, raw)
 		case RecoverRollback:
 			x.emit(nil, &Message{Level: "warn", Text: fmt.Sprintf("run %s did not finish (status %s): rolling it back before the new run", prev.ID, prev.Status)})
-			if _, err := x.rollbackLocked(ctx, rb, rec, raw); err != nil {
+			if _, err := x.rollbackLocked(ctx, rb, rec, l, raw); err != nil {
 				return nil, err
 			}
 			prev = rec.Run
@@ -255,7 +267,7 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 			rc.run.Inputs[k] = v
 		}
 	} else {
-		rc.run = &state.Run{ID: lockID, Runbook: rb.Name, File: rb.File, Status: state.StatusRunning, Started: time.Now().UTC(), Phase: x.Phase, Inputs: rb.RedactInputs(inputs), Outputs: map[string]map[string]any{}}
+		rc.run = &state.Run{ID: lockID, Runbook: rb.Name, File: rb.File, Status: state.StatusRunning, Started: time.Now().UTC(), Phase: x.Phase, Inputs: rb.RedactInputs(inputs), Outputs: map[string]map[string]any{}, App: app}
 		if err := rc.evalColours(); err != nil {
 			return nil, invalid(rb.File, "%s", rc.scrub(err.Error()))
 		}
@@ -268,7 +280,7 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 	}
 	rec.Run = rc.run
 	if err := rc.save(); err != nil {
-		return nil, err
+		return nil, beforeAnyChange(err)
 	}
 	return rc.execute(ctx, "run")
 }
@@ -295,23 +307,27 @@ func nextPhase(all, have []string) string {
 // steps are skipped, the step that was in progress runs again (every
 // change is journaled as an absolute undo, so running it again is safe).
 func (x *Executor) Resume(ctx context.Context, rb *Runbook, raw map[string]any) (*Result, error) {
-	lockID := newRunID()
-	rec, release, err := x.lock(ctx, rb, lockID)
+	key, err := x.recoveryKey(rb, raw, "resume")
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	return x.resumeLocked(ctx, rb, rec, raw)
+	lockID := newRunID()
+	rec, l, err := x.lock(ctx, key, lockID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.end()
+	return x.resumeLocked(l.ctx, rb, rec, l, raw)
 }
 
-func (x *Executor) resumeLocked(ctx context.Context, rb *Runbook, rec *state.Record, raw map[string]any) (*Result, error) {
+func (x *Executor) resumeLocked(ctx context.Context, rb *Runbook, rec *state.Record, l *lease, raw map[string]any) (*Result, error) {
 	run := rec.Run
 	if run == nil || !unfinished(run) {
 		status := "none"
 		if run != nil {
 			status = run.Status
 		}
-		return nil, invalid(rb.File, "nothing to resume for %q (latest run: %s)", rb.Name, status)
+		return nil, invalid(rb.File, "nothing to resume for %q under state key %q (latest run: %s)", rb.Name, l.key, status)
 	}
 	if run.Runbook != rb.Name {
 		return nil, invalid(rb.File, "the unfinished run %s belongs to runbook %q, not %q", run.ID, run.Runbook, rb.Name)
@@ -320,13 +336,17 @@ func (x *Executor) resumeLocked(ctx context.Context, rb *Runbook, rec *state.Rec
 	if err != nil {
 		return nil, err
 	}
+	if err := x.sameApp(rb, run, inputs); err != nil {
+		return nil, err
+	}
 	rc := x.newRunCtx(ctx, rb, rec, run, inputs, run.Phase)
+	rc.key, rc.lease = l.key, l
 	if err := rc.restore(); err != nil {
 		return nil, err
 	}
 	run.Status, run.Error = state.StatusRunning, ""
 	if err := rc.save(); err != nil {
-		return nil, err
+		return nil, beforeAnyChange(err)
 	}
 	return rc.execute(ctx, "resume")
 }
@@ -355,19 +375,28 @@ func (rc *runCtx) restore() error {
 // works for an interrupted or crashed run and also for a finished one,
 // which it reverts (the live colour goes back to what it was).
 func (x *Executor) Rollback(ctx context.Context, rb *Runbook, raw map[string]any) (*Result, error) {
-	lockID := newRunID()
-	rec, release, err := x.lock(ctx, rb, lockID)
+	key, err := x.recoveryKey(rb, raw, "rollback")
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	return x.rollbackLocked(ctx, rb, rec, raw)
+	lockID := newRunID()
+	rec, l, err := x.lock(ctx, key, lockID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.end()
+	return x.rollbackLocked(l.ctx, rb, rec, l, raw)
 }
 
-func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.Record, raw map[string]any) (*Result, error) {
+func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.Record, l *lease, raw map[string]any) (*Result, error) {
 	run := rec.Run
 	if run == nil {
-		return nil, invalid(rb.File, "nothing to roll back for %q: no run recorded", rb.Name)
+		return nil, invalid(rb.File, "nothing to roll back for %q under state key %q: no run recorded", rb.Name, l.key)
+	}
+	if all, err := rb.ResolveInputs(mergeInputs(run.Inputs, raw)); err == nil {
+		if err := x.sameApp(rb, run, all); err != nil {
+			return nil, err
+		}
 	}
 	// Inputs are only needed to resolve sensitive undo params; a missing
 	// one is reported by the undo that needs it.
@@ -380,6 +409,7 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 		}
 	}
 	rc := x.newRunCtx(ctx, rb, rec, run, inputs, "")
+	rc.key, rc.lease = l.key, l
 	start := time.Now()
 	x.emit(rc, &RunStarted{Runbook: rb.Name, Mode: "rollback", Live: run.Live, Idle: run.Idle, Inputs: rb.RedactInputs(inputs)})
 	pending := 0
@@ -426,7 +456,7 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 // newRunCtx builds a run's context and, before anything can log, hands
 // the run's sensitive input values to the executor's secret sink.
 func (x *Executor) newRunCtx(ctx context.Context, rb *Runbook, rec *state.Record, run *state.Run, inputs map[string]any, phase string) *runCtx {
-	rc := &runCtx{x: x, rb: rb, key: x.key(rb), rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secretSet(inputs, x.Secrets), phase: phase, ctx: ctx}
+	rc := &runCtx{x: x, rb: rb, rec: rec, run: run, inputs: inputs, outputs: map[string]any{}, done: map[string]bool{}, secrets: rb.secretSet(inputs, x.Secrets), phase: phase, ctx: ctx}
 	return rc
 }
 
@@ -442,19 +472,23 @@ func mergeInputs(journaled, given map[string]any) map[string]any {
 	return out
 }
 
+// save writes the record, fenced by the run's lease: a run that lost its
+// lock cannot write.
 func (rc *runCtx) save() error {
-	if err := rc.x.Store.Save(context.WithoutCancel(rc.ctx), rc.key, rc.rec); err != nil {
+	if err := rc.x.Store.SaveHeld(context.WithoutCancel(rc.ctx), rc.key, rc.lease.runID, rc.rec); err != nil {
+		if errors.Is(err, state.ErrLeaseLost) {
+			return err
+		}
 		return fmt.Errorf("save state of %q: %w", rc.key, err)
 	}
 	return nil
 }
 
+// addHistory appends the run to the history; the store bounds it
+// (state.BoundHistory), keeping every run that changed something.
 func (rc *runCtx) addHistory() {
 	r := rc.run
-	rc.rec.History = append(rc.rec.History, state.Summary{ID: r.ID, Status: r.Status, Started: r.Started, Finished: r.Finished, Live: rc.rec.Live, Error: r.Error})
-	if n := len(rc.rec.History); n > 20 {
-		rc.rec.History = rc.rec.History[n-20:]
-	}
+	rc.rec.History = append(rc.rec.History, state.Summary{ID: r.ID, Status: r.Status, Started: r.Started, Finished: r.Finished, Live: rc.rec.Live, Error: r.Error, Changes: len(r.Journal)})
 }
 
 // execute runs the steps and settles the run's outcome.
@@ -466,6 +500,12 @@ func (rc *runCtx) execute(ctx context.Context, mode string) (*Result, error) {
 		rc.emitTraffic("detect", rb.Detect.Step.Spec, rc.detected, TrafficDetect)
 	}
 	err := rc.list(ctx, rb.Steps, "", map[string]any{}, true)
+	if lerr := rc.lease.check(); lerr != nil {
+		// Another worker holds the application now: report and write
+		// nothing (the fenced save would refuse anyway).
+		x.emit(rc, &Message{Level: "error", Text: lerr.Error()})
+		return nil, lerr
+	}
 	res := func() *Result {
 		out := map[string]map[string]any{}
 		for k, v := range rc.outputs {
@@ -830,6 +870,9 @@ func (rc *runCtx) journal(st *Step, path string, u steps.Undo) error {
 		}
 		params[k] = jv
 	}
+	if err := rc.lease.check(); err != nil {
+		return err
+	}
 	e := state.Entry{Seq: len(rc.run.Journal) + 1, Step: path, Kind: st.Uses, Undo: steps.Undo{Kind: u.Kind, Params: params, Note: rc.scrub(u.Note), RestoresCapacity: u.RestoresCapacity, Settle: u.Settle}, State: state.EntryPending, At: time.Now().UTC()}
 	rc.run.Journal = append(rc.run.Journal, e)
 	if err := rc.save(); err != nil {
@@ -837,7 +880,9 @@ func (rc *runCtx) journal(st *Step, path string, u steps.Undo) error {
 		return fmt.Errorf("journal undo: %w", err)
 	}
 	rc.x.emit(rc, &ChangeRecorded{Path: path, Seq: e.Seq, Undo: e.Undo})
-	return nil
+	// Saving took time: make sure the lease is still ours before the
+	// step goes on to make its change.
+	return rc.lease.check()
 }
 
 // rollback runs every undo not yet applied, newest first. It goes on past a
@@ -861,6 +906,10 @@ func (rc *runCtx) rollback(ctx context.Context) error {
 			continue
 		}
 		if err := pace.before(ctx, rc, e); err != nil {
+			return err
+		}
+		// Pacing may have waited: the lease must still be ours to undo.
+		if err := rc.lease.check(); err != nil {
 			return err
 		}
 		err := rc.applyUndo(ctx, e, attempts, backoff)
@@ -951,7 +1000,7 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 	var lastVals map[string]any
 	var lastErr error
 	for attempt := 1; ; attempt++ {
-		out, err := safeRun(ctx, inst, call)
+		out, err := rc.poll(ctx, inst, call, g.Timeout-time.Since(start))
 		elapsed := time.Since(start)
 		ev := &GateEvaluated{Path: path, Label: st.Label(), Attempt: attempt, Elapsed: elapsed, Needed: g.Passes}
 		if err != nil {

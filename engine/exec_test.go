@@ -165,7 +165,7 @@ func TestGateFailRollsBackInReverse(t *testing.T) {
 	if last.Undo.Kind != "test.scale" || last.Undo.Params["desired"] != 0 {
 		t.Fatalf("last undo = %+v, want scale back to 0", last.Undo)
 	}
-	rec, _ := h.store.Load(context.Background(), "web-weighted")
+	rec, _ := loadApp(t, h.store, "web-weighted")
 	if rec.Run.Status != state.StatusRolledBack || rec.Live != "" {
 		t.Fatalf("record = %+v", rec.Run)
 	}
@@ -263,7 +263,7 @@ func TestOnFailureStopKeepsJournalThenRollback(t *testing.T) {
 	if h.w.size("web-green") != 2 {
 		t.Fatal("on_failure: stop must leave the change in place")
 	}
-	rec, _ := h.store.Load(context.Background(), "gates")
+	rec, _ := loadApp(t, h.store, "gates")
 	if rec.Run.Status != state.StatusFailed || len(rec.Run.Journal) != 1 || rec.Run.Journal[0].State != state.EntryApplied {
 		t.Fatalf("record = %+v", rec.Run)
 	}
@@ -284,10 +284,14 @@ func isInvalid(err error) bool { var ie *InvalidError; return errors.As(err, &ie
 func TestLockHeldByAnotherRun(t *testing.T) {
 	h := newHarness(t)
 	rb := h.load(gateRunbook)
-	if _, err := h.store.Acquire(context.Background(), "gates", state.Holder{Host: "other-host", PID: 1, RunID: "r1", Since: time.Now()}); err != nil {
+	key, _, err := rb.StateKey(mustInputs(t, rb, nil))
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err := h.exec("").Run(context.Background(), rb, nil)
+	if _, err := h.store.Acquire(context.Background(), key, state.Holder{Host: "other-host", PID: 1, RunID: "r1", Since: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.exec("").Run(context.Background(), rb, nil)
 	var le *state.LockedError
 	if !errors.As(err, &le) || le.Holder.RunID != "r1" {
 		t.Fatalf("err = %v", err)
@@ -362,7 +366,7 @@ func TestInterruptKeepsJournalThenResume(t *testing.T) {
 	if !errors.As(err, &ie) {
 		t.Fatalf("err = %v", err)
 	}
-	rec, _ := h.store.Load(context.Background(), "gates")
+	rec, _ := loadApp(t, h.store, "gates")
 	if rec.Run.Status != state.StatusInterrupted || len(rec.Run.Journal) != 1 {
 		t.Fatalf("record after interrupt = %+v", rec.Run)
 	}
@@ -406,7 +410,7 @@ func TestCrashBetweenJournalAndApply(t *testing.T) {
 		t.Fatalf("child should die by SIGKILL, got %v\n%s", err, out)
 	}
 	st, _ := state.NewFileStore(filepath.Join(dir, "state"))
-	rec, err := st.Load(context.Background(), "crash")
+	rec, err := loadApp(t, st, "crash")
 	if err != nil || rec == nil || rec.Run.Status != state.StatusRunning || len(rec.Run.Journal) != 2 || rec.Run.Journal[1].State != state.EntryPending {
 		t.Fatalf("journal after crash = %+v (err %v)", rec, err)
 	}
@@ -510,7 +514,7 @@ steps:
 			t.Fatalf("secret in event %T: %s", e, s)
 		}
 	}
-	b, _ := os.ReadFile(filepath.Join(h.dir, "secret.json"))
+	b, _ := os.ReadFile(appFile(t, h.dir, "secret"))
 	if len(b) == 0 || strings.Contains(string(b), secret) {
 		t.Fatalf("journal missing or holds the secret: %s", b)
 	}

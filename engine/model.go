@@ -18,6 +18,8 @@ type Runbook struct {
 	Colours     []*Colour
 	Detect      *Detect
 	Steps       []*Step
+	// Key names the application's state (key.go); nil for the default.
+	Key *Tmpl
 	// OnFailure is "rollback" (the default) or "stop".
 	OnFailure string
 	// Phases lists the phase names in the order they first appear.

@@ -354,7 +354,7 @@ func (p *parser) boolean(n *yaml.Node, what string) (bool, bool) {
 }
 
 func (p *parser) root(n *yaml.Node) {
-	f := p.fields(n, "runbook", "version", "name", "description", "inputs", "colours", "detect", "steps", "on_failure", extensionKeys)
+	f := p.fields(n, "runbook", "version", "name", "description", "inputs", "colours", "detect", "steps", "on_failure", "key", extensionKeys)
 	if n.Kind != yaml.MappingNode {
 		return
 	}
@@ -392,6 +392,9 @@ func (p *parser) root(n *yaml.Node) {
 		p.colours(v)
 	} else {
 		p.d.add(pos(n), "runbook: missing key \"colours\" (expected exactly two colours, e.g. blue and green)")
+	}
+	if v, ok := f["key"]; ok {
+		p.stateKey(v)
 	}
 	p.allIDs = map[string]Pos{}
 	if v, ok := f["steps"]; ok {

@@ -57,8 +57,10 @@ func (x *Executor) Plan(ctx context.Context, rb *Runbook, raw map[string]any, o 
 	if live == "" {
 		stored := ""
 		if x.Store != nil {
-			if rec, err := x.Store.Load(ctx, x.key(rb)); err == nil && rec != nil {
-				stored = rec.Live
+			if key, _, err := x.stateKey(rb, inputs); err == nil {
+				if rec, err := x.Store.Load(ctx, key); err == nil && rec != nil {
+					stored = rec.Live
+				}
 			}
 		}
 		if live, err = rc.detect(ctx, stored); err != nil {

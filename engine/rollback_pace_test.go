@@ -139,7 +139,7 @@ func TestRollbackHaltsWhenCapacityCannotBeRestored(t *testing.T) {
 	if n := len(h.rec.undos()); n != 1 {
 		t.Fatalf("%d undos attempted, want only the halted one", n)
 	}
-	rec, _ := h.store.Load(context.Background(), "pace")
+	rec, _ := loadApp(t, h.store, "pace")
 	undone := 0
 	for _, e := range rec.Run.Journal {
 		if e.State == state.EntryUndone {

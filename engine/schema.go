@@ -107,6 +107,8 @@ func Schema(reg *steps.Registry) []byte {
 				"properties": map[string]any{"uses": map[string]any{"enum": kinds}, "with": map[string]any{"type": "object"}, "live": condition}},
 			"steps":      map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"$ref": "#/$defs/step"}},
 			"on_failure": map[string]any{"enum": []any{"rollback", "stop"}},
+			"key": map[string]any{"type": "string", "description": "The state key: names the application whose journal, lock and live colour the run keeps, " +
+				"e.g. ${{ inputs.listener_arn }} (inputs and colours). Default: the runbook name and a digest of the colours' resolved attributes."},
 		},
 		"$defs": map[string]any{"step": step},
 	}

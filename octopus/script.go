@@ -135,6 +135,14 @@ if [ -z "$state" ]; then
   state="$base/.bluegreen/$(get_octopusvariable "Octopus.Project.Id")/$(get_octopusvariable "Octopus.Environment.Id")"
 fi
 args+=(--state "$state")
+# The state key names the application: the runbook's key (or its name and
+# colours) within this project, environment and tenant, so that two
+# projects, environments or tenants that use one runbook never share a
+# journal or a lock, even in one shared DynamoDB table.
+scope="$(get_octopusvariable "Octopus.Project.Id")/$(get_octopusvariable "Octopus.Environment.Id")"
+tenant=$(get_octopusvariable "Octopus.Deployment.Tenant.Id")
+if [ -n "$tenant" ]; then scope="$scope/$tenant"; fi
+args+=(--key-scope "$scope")
 recover=$(get_octopusvariable "` + runbookRecover + `")
 args+=(--recover "${recover:-rollback}")
 

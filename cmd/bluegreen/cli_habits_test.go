@@ -141,7 +141,11 @@ func TestRollbackPlanChangesNothing(t *testing.T) {
 	st := filepath.Join(dir, "state")
 	stop := writeRunbook(t, dir, "stop.yaml", stopRunbook)
 	bg(t, "run", stop, "--set", "fail=true", "--state", st).wantCode(t, ExitFailed)
-	record := filepath.Join(st, "cli-stop.json")
+	records, _ := filepath.Glob(filepath.Join(st, "cli-stop-*.json")) // the application's key
+	if len(records) != 1 {
+		t.Fatalf("records: %v", records)
+	}
+	record := records[0]
 	before, err := os.ReadFile(record)
 	if err != nil {
 		t.Fatal(err)

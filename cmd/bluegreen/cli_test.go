@@ -254,7 +254,7 @@ func TestExitCodes(t *testing.T) {
 		if _, err := store.Acquire(context.Background(), "cli-ok", holder); err != nil {
 			t.Fatal(err)
 		}
-		r := bg(t, "run", rb, "--set", "count=1", "--state", st)
+		r := bg(t, "run", rb, "--set", "count=1", "--state", st, "--key", "cli-ok")
 		r.wantCode(t, ExitLocked)
 		if !strings.Contains(r.stderr, "other-run") {
 			t.Errorf("the error does not name the holder's run:\n%s", r.stderr)
@@ -262,7 +262,7 @@ func TestExitCodes(t *testing.T) {
 		if exists(t, filepath.Join(dir, "marker")) {
 			t.Error("a step ran without the lock")
 		}
-		s := bg(t, "status", rb, "--state", st)
+		s := bg(t, "status", rb, "--state", st, "--key", "cli-ok")
 		s.wantCode(t, ExitOK)
 		if !strings.Contains(s.stdout, "held by") {
 			t.Errorf("status does not show the lock holder:\n%s", s.stdout)

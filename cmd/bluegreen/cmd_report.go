@@ -67,9 +67,13 @@ but the state store.`,
 			if err != nil {
 				return &usageError{fmt.Errorf("--state: %w", err)}
 			}
-			key := f.key
-			if key == "" {
-				key = rb.Name
+			raw, err := f.inputs()
+			if err != nil {
+				return err
+			}
+			key, err := (&engine.Executor{Key: f.key, KeyScope: f.keyScope}).KeyFor(rb, raw)
+			if err != nil {
+				return err
 			}
 			t, err := a.timeline(cmd.Context(), st, key, runID)
 			if err != nil {
@@ -93,6 +97,7 @@ but the state store.`,
 			return nil
 		},
 	}
+	f.addInputs(c)
 	f.addState(c)
 	c.Flags().StringVar(&runID, "run", "", "run id (default: the latest run; `bluegreen status` lists the history)")
 	c.Flags().StringVar(&out, "out", "", "file to write (default: stdout)")

@@ -42,9 +42,9 @@ func addRollbackPlan(a *app, c *cobra.Command) {
 			return err
 		}
 		spec, _ := cmd.Flags().GetString("state")
-		key, _ := cmd.Flags().GetString("key")
-		if key == "" {
-			key = rb.Name
+		key, err := keyFromFlags(cmd, rb)
+		if err != nil {
+			return err
 		}
 		st, err := state.Open(spec, defaultStateDir(rb))
 		if err != nil {

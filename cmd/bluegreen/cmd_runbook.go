@@ -31,6 +31,8 @@ type runFlags struct {
 	progress      string
 	output        string
 	live          string
+	lease         time.Duration
+	keyScope      string
 }
 
 func (f *runFlags) addInputs(c *cobra.Command) {
@@ -41,7 +43,9 @@ func (f *runFlags) addInputs(c *cobra.Command) {
 
 func (f *runFlags) addState(c *cobra.Command) {
 	c.Flags().StringVar(&f.stateSpec, "state", "", "state store: a directory (default .bluegreen/ beside the runbook) or dynamodb://TABLE")
-	c.Flags().StringVar(&f.key, "key", "", "state key (default: the runbook's name)")
+	c.Flags().StringVar(&f.key, "key", "", "state key naming the application (default: the runbook's key:, or its name and a digest of the colours)")
+	c.Flags().StringVar(&f.keyScope, "key-scope", "", "prefix of the state key, SCOPE/KEY (the Octopus template passes project/environment[/tenant])")
+	c.Flags().DurationVar(&f.lease, "lease", 0, "how long the lock stays held without a renewal before another worker may take it over (default $"+leaseEnv+" or 2m)")
 }
 
 func (f *runFlags) inputs() (map[string]any, error) {
@@ -93,26 +97,30 @@ func (a *app) prepare(cmd *cobra.Command, path string, f *runFlags) (*engine.Run
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	x, err := a.executor(cmd, rb, f)
+	x, err := a.executor(cmd, rb, f, raw)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return rb, raw, x, nil
 }
 
-func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags) (*engine.Executor, error) {
+func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags, raw map[string]any) (*engine.Executor, error) {
 	st, err := state.Open(f.stateSpec, filepath.Join(filepath.Dir(rb.File), ".bluegreen"))
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("--state: %w", err)}
 	}
-	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover, Secrets: a.secrets}
-	key := f.key
-	if key == "" {
-		key = rb.Name
+	lease, err := leaseFlag(f.lease)
+	if err != nil {
+		return nil, err
 	}
+	x := &engine.Executor{Registry: steps.Default, Store: st, Key: f.key, Phase: f.phase, Log: a.log, Recover: f.recover, Secrets: a.secrets, Lease: lease, KeyScope: f.keyScope}
 	// The recorder comes first so that the report exists when the other
-	// sinks see the run finish (the Octopus sink attaches it).
-	x.Sinks = append(x.Sinks, a.recorder(st, key, rb))
+	// sinks see the run finish (the Octopus sink attaches it). It needs the
+	// application's state key; when the inputs do not name it, the command
+	// itself fails on the same inputs and there is no run to report.
+	if key, err := x.KeyFor(rb, raw); err == nil {
+		x.Sinks = append(x.Sinks, a.recorder(st, key, rb))
+	}
 	switch show, err := a.showProgress(cmd, f); {
 	case err != nil:
 		return nil, err
@@ -353,17 +361,13 @@ func (a *app) statusCmd() *cobra.Command {
 		Short: "Show the live colour, the latest run and the lock holder",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, err := a.load(args[0])
+			rb, raw, x, err := a.prepare(cmd, args[0], f)
 			if err != nil {
 				return err
 			}
-			x, err := a.executor(cmd, rb, f)
+			key, err := x.KeyFor(rb, raw)
 			if err != nil {
 				return err
-			}
-			key := f.key
-			if key == "" {
-				key = rb.Name
 			}
 			rec, err := x.Store.Load(cmd.Context(), key)
 			if err != nil {
@@ -379,9 +383,11 @@ func (a *app) statusCmd() *cobra.Command {
 			if f.output == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(statusObject(rb, rec, holder))
+				o := statusObject(rb, rec, holder)
+				o["key"] = key
+				return enc.Encode(o)
 			}
-			fmt.Fprintf(a.stdout, "runbook:  %s\nlive:     %s\n", rb.Name, orDash(rec.Live))
+			fmt.Fprintf(a.stdout, "runbook:  %s\nkey:      %s\nlive:     %s\n", rb.Name, key, orDash(rec.Live))
 			if holder != nil {
 				fmt.Fprintf(a.stdout, "lock:     held by %s\n", holder)
 			} else {
@@ -405,6 +411,7 @@ func (a *app) statusCmd() *cobra.Command {
 			return nil
 		},
 	}
+	f.addInputs(c)
 	f.addState(c)
 	enumVarP(c.Flags(), &f.output, "output", "o", "text", []string{"text", "json"}, "output format: text or json")
 	registerRunCompletions(c)

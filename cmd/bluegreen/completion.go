@@ -109,9 +109,9 @@ func (a *app) completeRunIDs(f *runFlags) func(*cobra.Command, []string, string)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		key := f.key
-		if key == "" {
-			key = rb.Name
+		key, err := keyFromFlags(cmd, rb)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		rec, err := st.Load(cmd.Context(), key)
 		if err != nil || rec == nil {

@@ -44,7 +44,7 @@ func exitCode(err error, signal int) int {
 			return 128 + signal
 		}
 		return ExitInterrupted
-	case errors.As(err, &inv), errors.As(err, &use),
+	case errors.As(err, &inv), errors.As(err, &use), errors.Is(err, state.ErrFormat),
 		// A connection that is not configured, a malformed server URL or a
 		// space that does not exist is bad input, not a failed run.
 		errors.Is(err, octopus.ErrConfig), errors.Is(err, octopus.ErrBadURL), errors.Is(err, octopus.ErrSpaceNotFound):

@@ -52,12 +52,13 @@ func TestReportAcrossRunAndRollback(t *testing.T) {
 	dir, rb, st := symlinkWorld(t)
 	bg(t, "run", rb, "--state", st, "--set", "token="+reportSecret).wantCode(t, ExitOK)
 	fs, _ := state.NewFileStore(st)
-	rec, err := fs.Load(t.Context(), "cli-link")
+	key := appKey(t, rb, st)
+	rec, err := fs.Load(t.Context(), key)
 	if err != nil || rec == nil || rec.Run == nil {
 		t.Fatalf("record: %v", err)
 	}
 	first := rec.Run.ID
-	runs, _ := fs.RunsDir("cli-link")
+	runs, _ := fs.RunsDir(key)
 	written := filepath.Join(runs, first+".html")
 	if !exists(t, written) {
 		t.Fatalf("the run wrote no report at %s", written)
@@ -117,7 +118,7 @@ func TestReportErrors(t *testing.T) {
 	_, rb, st := symlinkWorld(t)
 	r := bg(t, "report", rb, "--state", st)
 	r.wantCode(t, ExitInvalid)
-	if !strings.Contains(r.stderr, `no run recorded for "cli-link"`) {
+	if !strings.Contains(r.stderr, `no run recorded for "cli-link-`) {
 		t.Errorf("stderr %q", r.stderr)
 	}
 	bg(t, "run", rb, "--state", st).wantCode(t, ExitOK)

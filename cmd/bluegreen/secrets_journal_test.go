@@ -53,7 +53,12 @@ func TestRollbackResolvesSecretsInUndoLists(t *testing.T) {
 		st := filepath.Join(dir, "state")
 		bg(t, "run", rb, "--set", "pw="+pw, "--set", "dir="+dir, "--state", st).wantCode(t, ExitFailed)
 		assertStateClean(t, st, pw)
-		b, _ := os.ReadFile(filepath.Join(st, "secret-undo.json"))
+		// The record is the application's: secret-undo-<digest of the colours>.
+		files, _ := filepath.Glob(filepath.Join(st, "secret-undo-*.json"))
+		if len(files) != 1 {
+			t.Fatalf("records: %v", files)
+		}
+		b, _ := os.ReadFile(files[0])
 		for _, ref := range []string{`${{ inputs.pw }}`, `--password=${{ inputs.pw }}`, `${{ upper(inputs.pw) }}`} {
 			if !strings.Contains(string(b), ref) {
 				t.Errorf("the journal lacks the reference %s:\n%s", ref, b)

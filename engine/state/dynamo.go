@@ -59,6 +59,8 @@ type dynamoAPI interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // NewDynamo returns a store on table that reaches DynamoDB through the SDK's
@@ -85,7 +87,7 @@ func (s *DynamoStore) api() (dynamoAPI, error) {
 		}
 		cfg := s.cfg
 		if cfg == nil {
-			c, err := config.LoadDefaultConfig(context.Background())
+			c, err := config.LoadDefaultConfig(context.Background(), dynamoLoadOptions()...)
 			if err != nil {
 				s.err = fmt.Errorf("dynamodb state store: load AWS configuration: %w", err)
 				return
@@ -129,32 +131,29 @@ func (s *DynamoStore) Load(ctx context.Context, key string) (*Record, error) {
 	if err := json.Unmarshal([]byte(raw.Value), &rec); err != nil {
 		return nil, fmt.Errorf("load state %q: item in table %s is not a valid record: %w", key, s.table, err)
 	}
+	if err := rec.Check(key); err != nil {
+		return nil, err
+	}
 	return &rec, nil
 }
 
-// Save replaces key's record. The history is bounded to MaxHistory
-// entries; rec itself is not modified.
+// Save replaces key's record. The history is bounded (BoundHistory); rec
+// itself is not modified. The write is conditional on the stored record's
+// format, so a record of a newer format is never replaced.
 func (s *DynamoStore) Save(ctx context.Context, key string, rec *Record) error {
-	if key == "" {
-		return errors.New("state key is empty")
-	}
-	if rec == nil {
-		return fmt.Errorf("save state %q: record is nil", key)
-	}
-	bounded := *rec
-	bounded.History = BoundHistory(rec.History, MaxHistory)
-	b, err := json.Marshal(&bounded)
+	put, err := s.recordPut(key, rec)
 	if err != nil {
-		return fmt.Errorf("save state %q: encode record: %w", key, err)
+		return err
 	}
 	api, err := s.api()
 	if err != nil {
 		return err
 	}
-	item := recordKey(key)
-	item["record"] = &ddbtypes.AttributeValueMemberS{Value: string(b)}
-	item["updated"] = &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)}
-	if _, err := api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
+	if _, err := api.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+		ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues}); err != nil {
+		if conditionFailed(err) {
+			return &FormatError{Key: key, Reason: fmt.Sprintf("the stored record has a format newer than %d", FormatVersion)}
+		}
 		return fmt.Errorf("save state %q: dynamodb:PutItem on table %s: %w", key, s.table, s.missingTable(err))
 	}
 	return nil
@@ -195,7 +194,7 @@ func (s *DynamoStore) acquire(ctx context.Context, api dynamoAPI, key string, it
 		},
 	})
 	if err == nil {
-		return nil, false, nil
+		return s.confirm(ctx, key, item)
 	}
 	if !conditionFailed(err) {
 		return nil, false, fmt.Errorf("acquire lock %q: dynamodb:PutItem on table %s: %w", key, s.table, s.missingTable(err))
@@ -211,15 +210,20 @@ func (s *DynamoStore) acquire(ctx context.Context, api dynamoAPI, key string, it
 	if !stale {
 		return nil, false, &LockedError{Key: key, Holder: *cur}
 	}
-	// Replace exactly the stale holder: if another run took it over first,
-	// the condition fails and that run holds the lock.
+	// Replace exactly the stale holder, with the expiry we judged: if
+	// another run took it over first, or the holder renewed in between,
+	// the condition fails and we look again.
 	prev := holderItem(*cur)
+	cond := "run_id = :run AND host = :host AND pid = :pid AND (expires = :exp OR attribute_not_exists(expires))"
+	if !cur.Expires.IsZero() {
+		cond = "run_id = :run AND host = :host AND pid = :pid AND expires = :exp"
+	}
 	_, err = api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           &s.table,
 		Item:                item,
-		ConditionExpression: awssdk.String("run_id = :run AND host = :host AND pid = :pid"),
+		ConditionExpression: awssdk.String(cond),
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
-			":run": prev["run_id"], ":host": prev["host"], ":pid": prev["pid"],
+			":run": prev["run_id"], ":host": prev["host"], ":pid": prev["pid"], ":exp": prev["expires"],
 		},
 	})
 	if conditionFailed(err) {
@@ -230,7 +234,26 @@ func (s *DynamoStore) acquire(ctx context.Context, api dynamoAPI, key string, it
 	if err != nil {
 		return nil, false, fmt.Errorf("acquire lock %q: take over stale lock: dynamodb:PutItem on table %s: %w", key, s.table, err)
 	}
+	if _, _, err := s.confirm(ctx, key, item); err != nil {
+		return nil, false, err
+	}
 	return &Takeover{Previous: *cur, Reason: reason}, false, nil
+}
+
+// confirm reads the lock back after a conditional put succeeded and
+// reports it held when another run's holder is there. On DynamoDB the
+// condition alone decides; an emulator that applies two racing
+// conditional puts (moto does under load) would otherwise grant the lock
+// twice. The fenced saves catch what this read misses.
+func (s *DynamoStore) confirm(ctx context.Context, key string, item map[string]ddbtypes.AttributeValue) (*Takeover, bool, error) {
+	cur, err := s.Holder(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	if cur != nil && cur.RunID != str(item["run_id"]) {
+		return nil, false, &LockedError{Key: key, Holder: *cur}
+	}
+	return nil, false, nil
 }
 
 // Release deletes key's lock when runID holds it. Releasing a free lock is
@@ -278,18 +301,14 @@ func (s *DynamoStore) Holder(ctx context.Context, key string) (*Holder, error) {
 	h := &Holder{RunID: str(out.Item["run_id"]), Host: str(out.Item["host"])}
 	h.PID, _ = strconv.Atoi(num(out.Item["pid"]))
 	h.Since, _ = time.Parse(time.RFC3339Nano, str(out.Item["since"]))
+	h.Expires, _ = time.Parse(time.RFC3339Nano, str(out.Item["expires"]))
 	return h, nil
 }
 
-// stale reports whether the holder is provably gone: it ran on this host
-// and its process no longer exists. A holder on another machine is never
-// stale; `bluegreen status` names it so a person can decide.
+// stale reports whether the holder is gone: its lease ended (on any
+// host), or it ran on this host and its process no longer exists.
 func (s *DynamoStore) stale(h Holder) (string, bool) {
-	host, err := s.hostname()
-	if err != nil || host == "" || h.Host != host || h.PID <= 0 || s.alive(h.PID) {
-		return "", false
-	}
-	return fmt.Sprintf("process %d on %s no longer exists", h.PID, h.Host), true
+	return staleHolder(h, s.hostname, s.alive)
 }
 
 func holderItem(h Holder) map[string]ddbtypes.AttributeValue {
@@ -298,6 +317,9 @@ func holderItem(h Holder) map[string]ddbtypes.AttributeValue {
 		"host":   &ddbtypes.AttributeValueMemberS{Value: h.Host},
 		"pid":    &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(h.PID)},
 		"since":  &ddbtypes.AttributeValueMemberS{Value: h.Since.UTC().Format(time.RFC3339Nano)},
+		// A lock without a lease stores an empty expiry, so that the
+		// takeover condition can always compare it.
+		"expires": &ddbtypes.AttributeValueMemberS{Value: formatExpiry(h.Expires)},
 	}
 }
 

@@ -136,13 +136,22 @@ func (s *FileStore) Load(ctx context.Context, key string) (*Record, error) {
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return nil, fmt.Errorf("load state %q: %s is not a valid record: %w", key, path, err)
 	}
+	if err := rec.Check(key); err != nil {
+		return nil, err
+	}
 	return &rec, nil
 }
 
 // Save replaces key's record atomically and durably. The history is
-// bounded to MaxHistory entries (the oldest are dropped); rec itself is not
-// modified.
+// bounded (BoundHistory); rec itself is not modified. A stored record of a
+// newer format is never replaced.
 func (s *FileStore) Save(ctx context.Context, key string, rec *Record) error {
+	return s.save(ctx, key, "", rec)
+}
+
+// save writes rec under key's guard; with a runID, only while that run
+// holds key's lock.
+func (s *FileStore) save(ctx context.Context, key, runID string, rec *Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -153,13 +162,24 @@ func (s *FileStore) Save(ctx context.Context, key string, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	bounded := *rec
-	bounded.History = BoundHistory(rec.History, MaxHistory)
-	b, err := json.MarshalIndent(&bounded, "", "  ")
+	b, err := encodeRecord(rec, true)
 	if err != nil {
-		return fmt.Errorf("save state %q: encode record: %w", key, err)
+		return fmt.Errorf("save state %q: %w", key, err)
 	}
 	if err := s.mkdir(); err != nil {
+		return err
+	}
+	unlock, err := s.guard(key, true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if runID != "" {
+		if err := s.held(key, runID); err != nil {
+			return err
+		}
+	}
+	if err := s.newerOnDisk(key, path); err != nil {
 		return err
 	}
 	if err := writeAtomic(path, append(b, '\n')); err != nil {
@@ -300,18 +320,10 @@ func (s *FileStore) Holder(ctx context.Context, key string) (*Holder, error) {
 	return cur, nil
 }
 
-// stale reports whether the holder is provably gone: it ran on this host
-// and its process no longer exists. A holder on another host is never
-// stale, because this host cannot see its processes.
+// stale reports whether the holder is gone: its lease ended, or it ran on
+// this host and its process no longer exists.
 func (s *FileStore) stale(h Holder) (string, bool) {
-	host, err := s.hostname()
-	if err != nil || host == "" || h.Host != host || h.PID <= 0 {
-		return "", false
-	}
-	if s.alive(h.PID) {
-		return "", false
-	}
-	return fmt.Sprintf("process %d on %s no longer exists", h.PID, h.Host), true
+	return staleHolder(h, s.hostname, s.alive)
 }
 
 func (s *FileStore) mkdir() error {

@@ -211,7 +211,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	st := newStore(t, t.TempDir())
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	want := &state.Record{
-		Live: "green",
+		Format: state.FormatVersion,
+		Live:   "green",
 		Run: &state.Run{
 			ID: "r1", Runbook: "web", File: "runbooks/web.yaml", Status: state.StatusFailed,
 			Started: at, Finished: at.Add(time.Minute), Live: "blue", Idle: "green",

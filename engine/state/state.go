@@ -7,6 +7,7 @@ package state
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -14,14 +15,26 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
-// Store is the state backend. Keys name a runbook (its name, or a name the
-// user chose); every method is safe for concurrent use by several processes.
+// Store is the state backend. Keys name an application (see the runbook's
+// key:); every method is safe for concurrent use by several processes.
 type Store interface {
 	// Acquire takes the key's exclusive lock for h. When another holder has
 	// it, Acquire returns a *LockedError naming that holder. A lock whose
-	// holder is provably gone (same host, process no longer running) may be
-	// taken over; the store says so through the returned Takeover.
+	// holder is provably gone (same host, process no longer running) or
+	// whose lease expired (h.Expires passed without a Renew, on any host)
+	// may be taken over; the store says so through the returned Takeover.
 	Acquire(ctx context.Context, key string, h Holder) (*Takeover, error)
+	// Renew moves the end of runID's lease on key to until. It returns a
+	// *LeaseLostError when runID no longer holds the lock.
+	Renew(ctx context.Context, key string, runID string, until time.Time) error
+	// SaveHeld is Save fenced by the lock: it writes only while runID holds
+	// key's lock, atomically with that check, and returns a
+	// *LeaseLostError otherwise. A run saves only through it, so a holder
+	// that lost its lease (paused, partitioned) can never write.
+	SaveHeld(ctx context.Context, key string, runID string, rec *Record) error
+	// Break removes key's lock whoever holds it and returns the holder it
+	// removed (nil when the lock was free): `bluegreen unlock --force`.
+	Break(ctx context.Context, key string) (*Holder, error)
 	// Release drops the lock if runID holds it.
 	Release(ctx context.Context, key string, runID string) error
 	// Holder returns the current lock holder, or nil.
@@ -30,6 +43,7 @@ type Store interface {
 	Load(ctx context.Context, key string) (*Record, error)
 	// Save replaces the key's record durably (atomically: readers see the
 	// old record or the new one, and it survives a crash once Save returns).
+	// It refuses to replace a record of a newer format (*FormatError).
 	Save(ctx context.Context, key string, rec *Record) error
 }
 
@@ -39,10 +53,19 @@ type Holder struct {
 	PID   int       `json:"pid"`
 	RunID string    `json:"run_id"`
 	Since time.Time `json:"since"`
+	// Expires is the end of the holder's lease: the holder renews it while
+	// it runs, and once it has passed any host may take the lock over. A
+	// zero Expires is a lock without a lease (only a dead process on the
+	// same host frees it).
+	Expires time.Time `json:"expires,omitempty"`
 }
 
 func (h Holder) String() string {
-	return fmt.Sprintf("run %s (pid %d on %s since %s)", h.RunID, h.PID, h.Host, h.Since.UTC().Format(time.RFC3339))
+	s := fmt.Sprintf("run %s (pid %d on %s since %s", h.RunID, h.PID, h.Host, h.Since.UTC().Format(time.RFC3339))
+	if !h.Expires.IsZero() {
+		s += ", lease until " + h.Expires.UTC().Format(time.RFC3339)
+	}
+	return s + ")"
 }
 
 // Takeover reports a stale lock that Acquire replaced.
@@ -69,13 +92,18 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // Record is everything stored for one key.
 type Record struct {
+	// Format is the record's format version (FormatVersion when saved).
+	Format int `json:"format,omitempty"`
 	// Live is the colour that serves production after the last completed
 	// swap ("" before the first).
 	Live string `json:"live,omitempty"`
 	// Run is the latest run, finished or not.
 	Run *Run `json:"run,omitempty"`
-	// History keeps short summaries of earlier runs, newest last, bounded.
+	// History keeps short summaries of earlier runs, newest last: every
+	// run that changed something, and the latest MaxHistory of the others.
 	History []Summary `json:"history,omitempty"`
+	// Extra holds fields this build does not know; they are saved back.
+	Extra map[string]json.RawMessage `json:"-"`
 }
 
 // Run statuses.
@@ -115,6 +143,12 @@ type Run struct {
 	Journal []Entry `json:"journal,omitempty"`
 	// Error is the failure reason, if any.
 	Error string `json:"error,omitempty"`
+	// App is a digest of what the run released (the state key and the
+	// colours' resolved identities): resume and recovery refuse inputs
+	// that name a different application.
+	App string `json:"app,omitempty"`
+	// Extra holds fields this build does not know; they are saved back.
+	Extra map[string]json.RawMessage `json:"-"`
 }
 
 // Entry states.
@@ -138,6 +172,8 @@ type Entry struct {
 	State string     `json:"state"`
 	At    time.Time  `json:"at"`
 	Error string     `json:"error,omitempty"`
+	// Extra holds fields this build does not know; they are saved back.
+	Extra map[string]json.RawMessage `json:"-"`
 }
 
 // Summary is a finished run in the history.
@@ -148,4 +184,9 @@ type Summary struct {
 	Finished time.Time `json:"finished"`
 	Live     string    `json:"live"`
 	Error    string    `json:"error,omitempty"`
+	// Changes is how many changes the run journaled; a run that changed
+	// something is never dropped from the history.
+	Changes int `json:"changes,omitempty"`
+	// Extra holds fields this build does not know; they are saved back.
+	Extra map[string]json.RawMessage `json:"-"`
 }

@@ -133,7 +133,8 @@ func run(ctx context.Context, runbook, bin, logLevel string, rollback bool, timi
 		}
 	}
 	banner("status")
-	if err := command(ctx, env, bin, "status", runbook, "--state", filepath.Join(tmp, "state")); err != nil {
+	// status finds the application's record by the inputs that name it.
+	if err := command(ctx, env, bin, append([]string{"status"}, args[1:]...)...); err != nil {
 		return err
 	}
 	if dir := os.Getenv("BLUEGREEN_REPORT_DIR"); dir != "" {

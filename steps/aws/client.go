@@ -20,7 +20,6 @@ import (
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -66,8 +65,8 @@ type cloudwatchAPI interface {
 }
 
 // maxAttempts bounds the SDK's retries of throttling errors, 5xx answers
-// and connection failures. The standard retryer backs off exponentially
-// with jitter between attempts, up to maxBackoff.
+// and connection failures. The adaptive retryer backs off exponentially
+// with jitter between attempts, up to maxBackoff (deadline.go).
 const (
 	maxAttempts = 8
 	maxBackoff  = 20 * time.Second
@@ -97,13 +96,13 @@ func (c *clients) config() (awssdk.Config, error) {
 	c.once.Do(func() {
 		// The configuration outlives the step that happens to load it
 		// first, so it is not bound to that step's context.
-		c.cfg, c.err = config.LoadDefaultConfig(context.Background(),
-			config.WithRetryer(func() awssdk.Retryer {
-				return retry.NewStandard(func(o *retry.StandardOptions) {
-					o.MaxAttempts = maxAttempts
-					o.MaxBackoff = maxBackoff
-				})
-			}))
+		// Retries and deadlines: deadline.go.
+		opts, err := loadOptions()
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.cfg, c.err = config.LoadDefaultConfig(context.Background(), opts...)
 		if c.err != nil {
 			c.err = fmt.Errorf("load AWS configuration from the default chain: %w", c.err)
 			return

@@ -52,7 +52,9 @@ type world struct {
 	store state.Store
 	book  string
 	// path, when set, is the runbook file to run instead of book's.
-	path  string
+	path string
+	// key is the application's state key, for tests that read the store.
+	key   string
 	sinks []engine.Sink
 	mu    sync.Mutex
 	log   []engine.Event

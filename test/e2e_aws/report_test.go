@@ -39,7 +39,15 @@ func reportWorld(t *testing.T) (*world, *string) {
 	}
 	dir := t.TempDir()
 	written := new(string)
-	rec := &report.Recorder{Store: w.store, Key: rb.Name, Runbook: rb,
+	in, err := rb.ResolveInputs(w.inputs(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The application's state key, under which the executor keeps the run.
+	if w.key, _, err = rb.StateKey(in); err != nil {
+		t.Fatal(err)
+	}
+	rec := &report.Recorder{Store: w.store, Key: w.key, Runbook: rb,
 		Dir:     func(string) string { return dir },
 		Written: func(p string) { *written = p },
 		Failed:  func(err error) { t.Errorf("recorder: %v", err) },
@@ -105,7 +113,7 @@ func checkReport(t *testing.T, w *world, path string) *browsertest.Page {
 	}
 	// The store keeps what it takes to render the report again, identically.
 	runID := strings.TrimSuffix(filepath.Base(path), ".html")
-	tl, err := report.Load(context.Background(), w.store, "alb-weighted", runID)
+	tl, err := report.Load(context.Background(), w.store, w.key, runID)
 	if err != nil || tl == nil {
 		t.Fatalf("timeline of %s: %v (nil: %v)", runID, err, tl == nil)
 	}
