@@ -63,6 +63,33 @@ func BenchmarkGateCompileEachEval(b *testing.B) {
 	}
 }
 
+// BenchmarkGateRatio times the two ways of BenchmarkGateEval and
+// BenchmarkGateCompileEachEval in alternation, one of each per iteration,
+// and reports the ratio: on a shared machine the load changes between two
+// separate benchmarks, while alternating exposes both to the same load.
+func BenchmarkGateRatio(b *testing.B) {
+	until, vals := gateBench(b)
+	var once, each time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := until.EvalBool(vals); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		prog, err := expr.Compile(until.Source, expr.Env(vals), expr.AsBool())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := expr.Run(prog, vals); err != nil {
+			b.Fatal(err)
+		}
+		once, each = once+t1.Sub(t0), each+time.Since(t1)
+	}
+	b.ReportMetric(float64(once.Nanoseconds())/float64(b.N), "once-ns/eval")
+	b.ReportMetric(float64(each.Nanoseconds())/float64(b.N), "compile-each-ns/eval")
+	b.ReportMetric(float64(each)/float64(once), "ratio")
+}
+
 // interpBench is a step whose `with:` interpolates names of every kind a
 // template reads: inputs, the idle colour and an earlier step's output.
 const interpBench = `version: 1

@@ -45,10 +45,13 @@ func (s *scope) valueOf(vals map[string]any, idx []int) any {
 	if idx == nil {
 		return s.value(vals)
 	}
-	out := reflect.New(s.typ).Elem()
+	ptr := reflect.New(s.typ)
+	out := ptr.Elem()
 	for _, i := range idx {
 		f := s.typ.Field(i)
 		out.Field(i).Set(fill(f.Type, vals[f.Tag.Get("expr")]))
 	}
-	return out.Interface()
+	// A pointer: expr reads fields through it, and boxing the struct
+	// itself would copy the whole of it once more.
+	return ptr.Interface()
 }

@@ -58,6 +58,11 @@ func engineTables(w io.Writer, gb goBench) {
 			each["ns/op"], each["B/op"], each["allocs/op"])
 		fmt.Fprintln(w)
 	}
+	if r := gb["BenchmarkGateRatio"]; r != nil {
+		fmt.Fprintf(w, "The same two timed in alternation (BenchmarkGateRatio, one of each per iteration, so both see the same load): "+
+			"%.0f ns vs %.0f ns per evaluation, **%.1fx faster** compiled once.\n\n",
+			r["once-ns/eval"], r["compile-each-ns/eval"], r["ratio"])
+	}
 	if in := gb["BenchmarkInterpolate"]; in != nil {
 		fmt.Fprintf(w, "Interpolating a `with:` string holding four `${{ }}` expressions: %.0f ns/op, %.0f B/op, %.0f allocs/op.\n\n",
 			in["ns/op"], in["B/op"], in["allocs/op"])
