@@ -8,8 +8,12 @@ LDFLAGS  ?= -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 20s
 # The port `make moto` listens on (make moto PORT=5001).
 PORT     ?= 5000
-# The packages `make bench` runs.
+# The packages `make bench` runs, and where it writes its figures
+# (BENCHMARKS.md quotes them).
 BENCH_PKGS ?= ./...
+BENCH_OUT  ?= docs/bench
+# Measured runs of each side of each comparison scripts/bench makes.
+BENCH_ROUNDS ?= 10
 
 # CI=true turns a missing nginx, PostgreSQL, chromium or moto_server from a skipped
 # integration test into a failed one; pass it on when it is set.
@@ -63,8 +67,15 @@ demo-env-stop: ## stop the moto_server demo-env started
 		kill -KILL -$$pid 2>/dev/null || true; rm -f $(DEMO_DIR)/moto.pid; echo "moto_server (pid $$pid) stopped"; \
 	else echo "no demo environment running ($(DEMO_DIR)/moto.pid not found)"; fi
 
-bench: ## benchmarks (no tests)
-	$(GO) test $(BENCH_PKGS) -run '^$$' -bench . -benchmem -count=1 -timeout 30m
+# The Go benchmarks' output is kept in $(BENCH_OUT)/go-bench.txt; then
+# scripts/bench times bluegreen beside the AWS CLI on moto and writes every
+# figure, the engine's ratios included, to $(BENCH_OUT)/results.md. Nothing
+# here fails on a slow run: figures are reported, not judged.
+bench: build ## Go benchmarks and the comparison with the alternatives (figures in docs/bench)
+	@mkdir -p $(BENCH_OUT)
+	$(GO) test $(BENCH_PKGS) -run '^$$' -bench . -benchmem -count=1 -timeout 30m > $(BENCH_OUT)/go-bench.txt 2>&1; \
+		status=$$?; cat $(BENCH_OUT)/go-bench.txt; exit $$status
+	$(GO) run ./scripts/bench -bin $(BIN) -rounds $(BENCH_ROUNDS) -gobench $(BENCH_OUT)/go-bench.txt -out $(BENCH_OUT)/results.md
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -214,7 +214,7 @@ func compileExpr(d *diags, src string, at func(from int) Pos, sc *scope, o compi
 		d.add(at(errFrom(err)), "invalid expression %q: %s", src, msg)
 		return nil
 	}
-	e := &Expr{Source: src, Pos: at(0), program: prog, scope: sc, reads: readPaths(tree)}
+	e := &Expr{Source: src, Pos: at(0), program: prog, scope: sc, reads: readPaths(tree), fields: namedFields(tree, sc)}
 	for _, id := range exprIdents(tree) {
 		// Keep the paths rooted in the scope: not let-variables, not
 		// predicate pointers. Values compiles them when a gate reports.

@@ -22,6 +22,9 @@ type Expr struct {
 	Pos     Pos // where the expression text starts in the file
 	program *vm.Program
 	scope   *scope
+	// fields are the scope's top-level fields the expression names, the
+	// only ones Eval converts (nil: all); see namedFields.
+	fields []int
 	// idents are the top-level names and member paths the expression reads,
 	// shown with their values when a gate is evaluated.
 	idents []string
@@ -47,7 +50,7 @@ func (e *Expr) Type() reflect.Type {
 // Eval runs the expression against runtime values (a map keyed like the
 // scope it was compiled in).
 func (e *Expr) Eval(vals map[string]any) (any, error) {
-	env := e.scope.value(vals)
+	env := e.scope.valueOf(vals, e.fields)
 	out, err := expr.Run(e.program, env)
 	if err != nil {
 		return nil, fmt.Errorf("expression %q: %s", e.Source, cleanExprError(err))

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // update rewrites the golden files of TestBrokenRunbooks from what the
@@ -245,36 +244,6 @@ func BenchmarkParse(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// BenchmarkGateEval measures one evaluation of a typical gate condition
-// with the environment a gate poll builds: the step's outputs at the top,
-// elapsed and attempt, and the run's inputs, colours and earlier outputs.
-func BenchmarkGateEval(b *testing.B) {
-	rb, err := Load("testdata/weighted.yaml", testRegistry(newWorld()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	until := rb.Steps[1].Gate.Until
-	blue := map[string]any{"name": "blue", "asg": "web-blue"}
-	green := map[string]any{"name": "green", "asg": "web-green"}
-	vals := map[string]any{
-		"healthy": 3, "total": 3, "elapsed": 42 * time.Second, "attempt": 5,
-		"inputs":  map[string]any{"zone_id": "Z1", "weights": []any{10, 50, 100}, "bake": 30 * time.Second, "limit": 5.0},
-		"colours": map[string]any{"blue": blue, "green": green},
-		"live":    blue, "idle": green,
-		"steps": map[string]any{"scale-idle": map[string]any{}},
-		"run":   map[string]any{"id": "r1", "started": time.Unix(0, 0), "phase": "main"},
-	}
-	if ok, err := until.EvalBool(vals); err != nil || !ok {
-		b.Fatalf("gate %q = %v, %v; want true", until.Source, ok, err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := until.EvalBool(vals); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
 
