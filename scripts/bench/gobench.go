@@ -110,4 +110,13 @@ func engineTables(w io.Writer, gb goBench) {
 		}
 		fmt.Fprintln(w)
 	}
+	if r := gb["BenchmarkSyncAllTemplates"]; r != nil {
+		fmt.Fprintln(w, "### Octopus: `octopus sync` of every step template (from `go test ./octopus -bench`, against octopustest)")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| sync | templates | time | API calls | of which writes |")
+		fmt.Fprintln(w, "|---|---|---|---|---|")
+		fmt.Fprintf(w, "| into an empty space | %.0f | %.1f ms | %.0f | %.0f |\n", r["templates"], r["first-ms"], r["first-calls"], r["first-writes"])
+		fmt.Fprintf(w, "| again, nothing changed | %.0f | %.1f ms | %.0f | %.0f |\n", r["templates"], r["unchanged-ms"], r["unchanged-calls"], r["unchanged-writes"])
+		fmt.Fprintln(w)
+	}
 }
