@@ -34,10 +34,13 @@ const Region = "us-east-1"
 
 // Moto is a running moto_server.
 type Moto struct {
-	// URL is the server's endpoint, e.g. http://127.0.0.1:40123.
+	// URL is the endpoint to use, e.g. http://127.0.0.1:40123: a loopback
+	// proxy that serializes DynamoDB requests (see serializer) in front of
+	// moto_server.
 	URL string
 
 	cmd    *exec.Cmd
+	front  *serializer
 	output *lockedBuffer
 	done   chan struct{}
 }
@@ -105,7 +108,7 @@ func launch(ctx context.Context, argv []string, port int) (*Moto, error) {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return m, nil
+				return m.serialize()
 			}
 		}
 		select {
@@ -123,10 +126,25 @@ func launch(ctx context.Context, argv []string, port int) (*Moto, error) {
 	}
 }
 
+// serialize puts the DynamoDB serializer in front of the server and
+// points URL at it.
+func (m *Moto) serialize() (*Moto, error) {
+	front, err := newSerializer(m.URL)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.front, m.URL = front, front.URL()
+	return m, nil
+}
+
 // Close stops the server and its process group.
 func (m *Moto) Close() {
 	if m == nil || m.cmd.Process == nil {
 		return
+	}
+	if m.front != nil {
+		m.front.Close()
 	}
 	select {
 	case <-m.done:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,7 +81,7 @@ func TestStrategiesBehindFaults(t *testing.T) {
 	}
 	m, _ := awstest.Shared(t)
 	proxy, err := faultproxy.New(m.URL, faultproxy.Options{Seed: 9, Hold: 2 * time.Second, Rates: faultproxy.Rates{
-		Throttle: 0.12, Server500: 0.05, Reset: 0.03, Lost: 0.03, BlackHole: 0.01,
+		Throttle: 0.12, Server500: 0.05, Reset: 0.03, Lost: 0.03, BlackHole: 0.005,
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func TestStrategiesBehindFaults(t *testing.T) {
 		for i := 0; i < 2; i++ {
 			before := w.snapshot(t)
 			args := []string{"run", runbookPath(tc.book), "--state", filepath.Join(stateDir)}
-			for k, v := range w.inputs(map[string]string{"health_timeout": "90s"}) {
+			for k, v := range w.inputs(map[string]string{"health_timeout": "90s", "bake": "4s", "weights": "[50, 100]"}) {
 				args = append(args, "--set", k+"="+v.(string))
 			}
 			r := runCLI(bin, env, args...)
@@ -112,6 +113,7 @@ func TestStrategiesBehindFaults(t *testing.T) {
 				succeeded++
 			case r.code == 1 && after.equal(before):
 				rolledBack++
+				t.Logf("%s run %d rolled back: %s", tc.book, i+1, lastError(r.out))
 			default:
 				wrong++
 				t.Errorf("%s run %d: exit %d left %s (before: %s)\n%s", tc.book, i+1, r.code, after, before, tail(r.out))
@@ -123,4 +125,15 @@ func TestStrategiesBehindFaults(t *testing.T) {
 	}
 	t.Logf("strategies behind faults: %d runs (%d succeeded, %d rolled back), faults %s (%d injected); wrong end states: %d",
 		runs, succeeded, rolledBack, proxy, proxy.Injected(), wrong)
+}
+
+// lastError is the "error: " line a failed run printed.
+func lastError(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "error: ") {
+			return lines[i]
+		}
+	}
+	return "(no error line)"
 }

@@ -44,12 +44,10 @@ func TestFrozenWorkerLosesItsDynamoLease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
-	m := awstest.Start(t)
+	m, _ := awstest.Shared(t)
 	ctx := context.Background()
 	cfg := awstest.Config(m.URL)
-	if err := state.CreateDynamoTable(ctx, cfg, "leases"); err != nil {
-		t.Fatal(err)
-	}
+	createTable(t, cfg, "leases")
 	bin := buildCLI(t)
 	dir := t.TempDir()
 	rb := filepath.Join(dir, "lease.yaml")

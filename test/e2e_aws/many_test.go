@@ -106,23 +106,12 @@ func TestManyApplicationsAtOnce(t *testing.T) {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
 	const apps = 50
-	m := awstest.Start(t) // its own moto: the load must not slow other tests
+	m, _ := awstest.Shared(t)
 	ctx := context.Background()
 	cfg := awstest.Config(m.URL)
-	// moto, just started on a busy machine, sometimes answers its first
-	// CreateTable with a 500 page: try again.
-	for attempt := 0; ; attempt++ {
-		err := state.CreateDynamoTable(ctx, cfg, "many-apps")
-		if err == nil {
-			break
-		}
-		if attempt == 4 {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Second)
-	}
+	createTable(t, cfg, "many-apps")
 	r53 := route53.NewFromConfig(cfg)
-	z, err := r53.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: awssdk.String("many.example.com"), CallerReference: awssdk.String("many")})
+	z, err := r53.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: awssdk.String("many.example.com"), CallerReference: awssdk.String(fmt.Sprintf("many-%d", time.Now().UnixNano()))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,4 +223,20 @@ func tail(s string) string {
 		return "…" + s[len(s)-3000:]
 	}
 	return s
+}
+
+// createTable creates a state table on moto. moto on a busy machine
+// sometimes answers a CreateTable with a 500 page: try again.
+func createTable(t *testing.T, cfg awssdk.Config, name string) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		err := state.CreateDynamoTable(context.Background(), cfg, name)
+		if err == nil {
+			return
+		}
+		if attempt == 4 {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+	}
 }
