@@ -48,18 +48,30 @@ func Open(t testing.TB, url string) *Page {
 		}
 		t.Skip("chromium not found; install Debian's chromium package")
 	}
+	// The profile is not a t.TempDir: Chromium's helper processes can
+	// still write into it for a moment after the browser has exited, and
+	// t.TempDir's removal then fails the test ("directory not empty").
+	profile, err := os.MkdirTemp("", "bluegreen-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
 		chromedp.Flag("headless", "new"),
 		chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+		removeProfile(t, profile)
+	})
 	p := &Page{ctx: ctx}
 	chromedp.ListenTarget(ctx, func(ev any) {
 		p.mu.Lock()
@@ -118,4 +130,17 @@ func (p *Page) Screenshot(t testing.TB, path string) {
 	if err := os.WriteFile(path, buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// removeProfile deletes Chromium's profile folder, trying again while the
+// browser's last helper processes finish writing into it.
+func removeProfile(t testing.TB, dir string) {
+	var err error
+	for i := 0; i < 20; i++ {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("chromium profile %s not removed: %v", dir, err)
 }
