@@ -30,6 +30,9 @@ type loadGen struct {
 	lat     map[string][]time.Duration
 	colours map[string]int
 	errs    []string
+	// observe, when set, sees the colour of every successful response as
+	// it arrives (under mu, so it must be quick).
+	observe func(colour string, at time.Time)
 }
 
 func newLoadGen(url string, workers int) *loadGen {
@@ -56,6 +59,13 @@ func newLoadGen(url string, workers int) *loadGen {
 
 func (g *loadGen) setPhase(p string) { g.phase.Store(p) }
 
+// setObserve installs f to see every successful response's colour.
+func (g *loadGen) setObserve(f func(colour string, at time.Time)) {
+	g.mu.Lock()
+	g.observe = f
+	g.mu.Unlock()
+}
+
 func (g *loadGen) work() {
 	defer g.wg.Done()
 	for {
@@ -77,7 +87,11 @@ func (g *loadGen) work() {
 				g.errs = append(g.errs, fmt.Sprintf("%s: %v", phase, err))
 			}
 		} else {
-			g.colours[strings.TrimPrefix(strings.TrimSpace(body), "colour=")]++
+			colour := strings.TrimPrefix(strings.TrimSpace(body), "colour=")
+			g.colours[colour]++
+			if g.observe != nil {
+				g.observe(colour, start.Add(d))
+			}
 		}
 		g.mu.Unlock()
 	}

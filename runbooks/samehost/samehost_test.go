@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 // host is one machine's worth of same-host set-up: two release folders,
 // two ports, blue running and live, and the public entry point in front.
 type host struct {
-	t         *testing.T
+	t         testing.TB
 	mode      string
 	blocks    bool
 	root      string
@@ -74,7 +74,7 @@ type host struct {
 // Mode "nginx-blocks" is nginx with the other common layout: the upstream
 // file, included at http level, holds whole upstream blocks (the switched
 // one with keepalive and server parameters, and another one).
-func newHost(t *testing.T, mode string) *host {
+func newHost(t testing.TB, mode string) *host {
 	t.Helper()
 	blocks, preview := mode == "nginx-blocks", mode == "nginx-preview"
 	if blocks || preview {
@@ -139,7 +139,7 @@ func newHost(t *testing.T, mode string) *host {
 // serveLink starts the web server of symlink mode: it resolves the link on
 // every request (testapp.LinkColour), like a web server whose document root
 // is the `current` link.
-func serveLink(t *testing.T, link string) string {
+func serveLink(t testing.TB, link string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -357,7 +357,7 @@ func (l *eventLog) has(substr string) bool {
 
 // switches is how many consecutive releases the load tests make: 20, or 3
 // with -short; SAMEHOST_SWITCHES overrides both while iterating on the code.
-func switches(t *testing.T) int {
+func switches(t testing.TB) int {
 	if s := os.Getenv("SAMEHOST_SWITCHES"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
