@@ -28,6 +28,7 @@ type Rule struct {
 	pattern string
 	doc     string
 	equals  any
+	open    bool // a range that excludes its bounds
 }
 
 type ruleKind int
@@ -77,6 +78,14 @@ func NotAbove(param, other string) Rule {
 // each value of a map.
 func Between(param string, lo, hi float64) Rule {
 	return Rule{kind: ruleRange, params: []string{param}, min: lo, max: hi, hasMin: true, hasMax: true}
+}
+
+// Inside bounds a number on both sides, excluding the bounds themselves
+// (a significance level is above 0 and below 1).
+func Inside(param string, lo, hi float64) Rule {
+	r := Between(param, lo, hi)
+	r.open = true
+	return r
 }
 
 // AtLeast bounds a number from below (see Between).
@@ -154,6 +163,8 @@ func (r Rule) rangeText(dur bool) string {
 		return FormatValue(x)
 	}
 	switch {
+	case r.open:
+		return fmt.Sprintf("above %s and below %s", f(r.min), f(r.max))
 	case r.hasMin && r.hasMax:
 		return fmt.Sprintf("from %s to %s", f(r.min), f(r.max))
 	case r.hasMin && dur && r.min == 1:
@@ -395,7 +406,7 @@ func (r Rule) valueProblem(v any) string {
 		default:
 			return ""
 		}
-		if (r.hasMin && f < r.min) || (r.hasMax && f > r.max) || math.IsNaN(f) {
+		if (r.hasMin && f < r.min) || (r.hasMax && f > r.max) || math.IsNaN(f) || (r.open && (f == r.min || f == r.max)) {
 			return fmt.Sprintf("expected a number %s, found %s", r.rangeText(false), FormatValue(v))
 		}
 	case ruleDurationRange:
