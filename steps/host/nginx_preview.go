@@ -98,14 +98,17 @@ func exceptWords(prefix string, words ...string) string {
 	for _, w := range words {
 		first += w[:1]
 	}
-	alts := []string{"[^" + first + "].*"}
+	// [\s\S] is any character, newlines too, in Go's syntax and in the
+	// ECMAScript one of JSON Schema editors alike.
+	const anyChar = `[\s\S]`
+	alts := []string{"[^" + first + "]" + anyChar + "*"}
 	for _, w := range words {
 		for i := 1; i < len(w); i++ {
-			alts = append(alts, w[:i], w[:i]+"[^"+w[i:i+1]+"].*")
+			alts = append(alts, w[:i], w[:i]+"[^"+w[i:i+1]+"]"+anyChar+"*")
 		}
-		alts = append(alts, w+".+")
+		alts = append(alts, w+anyChar+"+")
 	}
-	return "^(?s:" + strings.Join(alts, "|") + ")$"
+	return "^(?:" + strings.Join(alts, "|") + ")$"
 }
 
 func nginxPreviewStep(ctx context.Context, call *steps.Call) (steps.Outputs, error) {

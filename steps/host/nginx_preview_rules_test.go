@@ -12,7 +12,7 @@ import (
 func TestNginxPreviewRules(t *testing.T) {
 	spec, _ := steps.Lookup("host.nginx.preview")
 	ok := map[string]any{"file": "/etc/nginx/app.preview", "value": "green", "port": 8082}
-	for _, v := range []string{"green", "d", "defaul", "defaults", "Default", "hostname", "includes", "v", "x~", "a b", "ünïcode"} {
+	for _, v := range []string{"green", "d", "defaul", "defaults", "Default", "hostname", "includes", "v", "x~", "a b", "ünïcode", "two\nlines", "default\n"} {
 		if _, errs := spec.Bind(with(ok, "value", v)); len(errs) != 0 {
 			t.Errorf("value %q refused: %v", v, errs)
 		}
