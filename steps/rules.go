@@ -110,9 +110,30 @@ func DurationIn(param string, fixed []time.Duration, every time.Duration) Rule {
 }
 
 // Matches requires a string (or each string item or map value) to match a
-// regular expression; doc says in words what is accepted.
+// regular expression; doc says in words what is accepted. The pattern also
+// goes into the JSON Schema, where editors evaluate it as an ECMAScript
+// regular expression, so it panics (at registration, like every other spec
+// mistake) on syntax that only Go understands.
 func Matches(param, pattern, doc string) Rule {
+	if bad := goOnlySyntax(pattern); bad != "" {
+		panic(fmt.Sprintf("steps: rule on %q: pattern %q uses %s, which JSON Schema (ECMAScript) regular expressions do not have", param, pattern, bad))
+	}
 	return Rule{kind: rulePattern, params: []string{param}, re: regexp.MustCompile(pattern), pattern: pattern, doc: doc}
+}
+
+// goOnlySyntax names the first construct in pattern that Go's regexp accepts
+// but ECMAScript's does not (inline flags, Python-style named groups, \A and
+// \z, POSIX classes), or returns "".
+func goOnlySyntax(pattern string) string {
+	for _, c := range []struct{ text, name string }{
+		{"(?i", "an inline flag"}, {"(?m", "an inline flag"}, {"(?s", "an inline flag"}, {"(?U", "an inline flag"},
+		{"(?P<", "a (?P<name>) group"}, {`\A`, `\A`}, {`\z`, `\z`}, {"[[:", "a POSIX class"},
+	} {
+		if strings.Contains(pattern, c.text) {
+			return c.name
+		}
+	}
+	return ""
 }
 
 // Length bounds the length of a string, list or map; hi 0 means no upper

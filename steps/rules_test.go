@@ -129,3 +129,30 @@ func TestInsideExcludesBounds(t *testing.T) {
 		t.Errorf("schema %v", v)
 	}
 }
+
+// TestMatchesRefusesGoOnlySyntax: rule patterns go into the JSON Schema,
+// whose editors read them as ECMAScript, so syntax only Go has is refused
+// when the spec is declared; the case-insensitive URL pattern the Octopus
+// and host kinds use is written without an inline flag and still matches
+// either case.
+func TestMatchesRefusesGoOnlySyntax(t *testing.T) {
+	for _, p := range []string{`^(?i)https?://`, `(?P<x>a)`, `a\z`, `\Aa`, `[[:alpha:]]`, `(?s).`} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Matches(%q) did not panic", p)
+				}
+			}()
+			Matches("p", p, "anything")
+		}()
+	}
+	r := Matches("server", `^[Hh][Tt][Tt][Pp][Ss]?://\S+$`, "an http:// or https:// URL")
+	for _, v := range []string{"https://octopus.example.com", "HTTP://octopus"} {
+		if !r.re.MatchString(v) {
+			t.Errorf("%q does not match the URL pattern", v)
+		}
+	}
+	if r.re.MatchString("ftp://x") {
+		t.Error("ftp:// matches the URL pattern")
+	}
+}

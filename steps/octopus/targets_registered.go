@@ -26,8 +26,8 @@ func init() {
 			"leaves them out of deployments. The selectors (role, environment, targets) narrow the targets searched.",
 		Preflight: octopusReady,
 		Rules: []steps.Rule{
-			steps.Matches("server", `^(?i)https?://\S+$`, "an http:// or https:// URL"),
-			steps.Matches("instances", `^\s*(?i:i-[0-9a-f]{8}(?:[0-9a-f]{9})?)\s*$`, "an EC2 instance id (i- and 8 or 17 hex digits)"),
+			steps.Matches("server", `^[Hh][Tt][Tt][Pp][Ss]?://\S+$`, "an http:// or https:// URL"),
+			steps.Matches("instances", `^\s*[Ii]-[0-9a-fA-F]{8}(?:[0-9a-fA-F]{9})?\s*$`, "an EC2 instance id (i- and 8 or 17 hex digits)"),
 		},
 		Params: withConnection(append(slices.Clone(selectorParams),
 			steps.Param{Name: "instances", Type: steps.List, Items: steps.String, Required: true,
