@@ -28,6 +28,7 @@ type Rule struct {
 	pattern string
 	doc     string
 	equals  any
+	open    bool // a range that excludes its bounds
 }
 
 type ruleKind int
@@ -79,6 +80,14 @@ func Between(param string, lo, hi float64) Rule {
 	return Rule{kind: ruleRange, params: []string{param}, min: lo, max: hi, hasMin: true, hasMax: true}
 }
 
+// Inside bounds a number on both sides, excluding the bounds themselves
+// (a significance level is above 0 and below 1).
+func Inside(param string, lo, hi float64) Rule {
+	r := Between(param, lo, hi)
+	r.open = true
+	return r
+}
+
 // AtLeast bounds a number from below (see Between).
 func AtLeast(param string, lo float64) Rule {
 	return Rule{kind: ruleRange, params: []string{param}, min: lo, hasMin: true}
@@ -101,9 +110,30 @@ func DurationIn(param string, fixed []time.Duration, every time.Duration) Rule {
 }
 
 // Matches requires a string (or each string item or map value) to match a
-// regular expression; doc says in words what is accepted.
+// regular expression; doc says in words what is accepted. The pattern also
+// goes into the JSON Schema, where editors evaluate it as an ECMAScript
+// regular expression, so it panics (at registration, like every other spec
+// mistake) on syntax that only Go understands.
 func Matches(param, pattern, doc string) Rule {
+	if bad := goOnlySyntax(pattern); bad != "" {
+		panic(fmt.Sprintf("steps: rule on %q: pattern %q uses %s, which JSON Schema (ECMAScript) regular expressions do not have", param, pattern, bad))
+	}
 	return Rule{kind: rulePattern, params: []string{param}, re: regexp.MustCompile(pattern), pattern: pattern, doc: doc}
+}
+
+// goOnlySyntax names the first construct in pattern that Go's regexp accepts
+// but ECMAScript's does not (inline flags, Python-style named groups, \A and
+// \z, POSIX classes), or returns "".
+func goOnlySyntax(pattern string) string {
+	for _, c := range []struct{ text, name string }{
+		{"(?i", "an inline flag"}, {"(?m", "an inline flag"}, {"(?s", "an inline flag"}, {"(?U", "an inline flag"},
+		{"(?P<", "a (?P<name>) group"}, {`\A`, `\A`}, {`\z`, `\z`}, {"[[:", "a POSIX class"},
+	} {
+		if strings.Contains(pattern, c.text) {
+			return c.name
+		}
+	}
+	return ""
 }
 
 // Length bounds the length of a string, list or map; hi 0 means no upper
@@ -154,6 +184,8 @@ func (r Rule) rangeText(dur bool) string {
 		return FormatValue(x)
 	}
 	switch {
+	case r.open:
+		return fmt.Sprintf("above %s and below %s", f(r.min), f(r.max))
 	case r.hasMin && r.hasMax:
 		return fmt.Sprintf("from %s to %s", f(r.min), f(r.max))
 	case r.hasMin && dur && r.min == 1:
@@ -395,7 +427,7 @@ func (r Rule) valueProblem(v any) string {
 		default:
 			return ""
 		}
-		if (r.hasMin && f < r.min) || (r.hasMax && f > r.max) || math.IsNaN(f) {
+		if (r.hasMin && f < r.min) || (r.hasMax && f > r.max) || math.IsNaN(f) || (r.open && (f == r.min || f == r.max)) {
 			return fmt.Sprintf("expected a number %s, found %s", r.rangeText(false), FormatValue(v))
 		}
 	case ruleDurationRange:

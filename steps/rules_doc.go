@@ -50,11 +50,15 @@ func (r Rule) Schema(s *Spec) RuleSchema {
 		out.Param, out.With = "", map[string]any{"dependentRequired": map[string]any{r.params[0]: r.params[1:]}}
 	case ruleRange:
 		out.Value = map[string]any{}
+		lo, hi := "minimum", "maximum"
+		if r.open {
+			lo, hi = "exclusiveMinimum", "exclusiveMaximum"
+		}
 		if r.hasMin {
-			out.Value["minimum"] = r.min
+			out.Value[lo] = r.min
 		}
 		if r.hasMax {
-			out.Value["maximum"] = r.max
+			out.Value[hi] = r.max
 		}
 	case rulePattern:
 		out.Value = map[string]any{"pattern": r.pattern}

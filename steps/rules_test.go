@@ -105,3 +105,54 @@ func TestRuleDeclarationsChecked(t *testing.T) {
 		}()
 	}
 }
+
+// TestInsideExcludesBounds: an open range refuses its bounds, says so in
+// its doc and gives JSON Schema's exclusive keywords.
+func TestInsideExcludesBounds(t *testing.T) {
+	s := Spec{Kind: "test.inside", Title: "Inside", Summary: "Has an open range.",
+		Params: []Param{{Name: "alpha", Type: Number, Doc: "Alpha."}},
+		Rules:  []Rule{Inside("alpha", 0, 1)},
+		New:    func() Step { return StepFunc(nil) }}
+	for v, want := range map[float64]string{0: "found 0", 1: "found 1", -0.5: "found -0.5", 0.05: "", 0.999: ""} {
+		_, errs := s.Bind(map[string]any{"alpha": v})
+		switch {
+		case want == "" && len(errs) != 0:
+			t.Errorf("alpha %g: unexpected %v", v, errs)
+		case want != "" && (len(errs) != 1 || !strings.Contains(errs[0].Error(), "expected a number above 0 and below 1, "+want)):
+			t.Errorf("alpha %g: got %v, want %q", v, errs, want)
+		}
+	}
+	if d := s.Rules[0].Doc(); d != "`alpha`: above 0 and below 1." {
+		t.Errorf("doc %q", d)
+	}
+	if v := s.Rules[0].Schema(&s).Value; v["exclusiveMinimum"] != 0.0 || v["exclusiveMaximum"] != 1.0 || v["minimum"] != nil {
+		t.Errorf("schema %v", v)
+	}
+}
+
+// TestMatchesRefusesGoOnlySyntax: rule patterns go into the JSON Schema,
+// whose editors read them as ECMAScript, so syntax only Go has is refused
+// when the spec is declared; the case-insensitive URL pattern the Octopus
+// and host kinds use is written without an inline flag and still matches
+// either case.
+func TestMatchesRefusesGoOnlySyntax(t *testing.T) {
+	for _, p := range []string{`^(?i)https?://`, `(?P<x>a)`, `a\z`, `\Aa`, `[[:alpha:]]`, `(?s).`} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Matches(%q) did not panic", p)
+				}
+			}()
+			Matches("p", p, "anything")
+		}()
+	}
+	r := Matches("server", `^[Hh][Tt][Tt][Pp][Ss]?://\S+$`, "an http:// or https:// URL")
+	for _, v := range []string{"https://octopus.example.com", "HTTP://octopus"} {
+		if !r.re.MatchString(v) {
+			t.Errorf("%q does not match the URL pattern", v)
+		}
+	}
+	if r.re.MatchString("ftp://x") {
+		t.Error("ftp:// matches the URL pattern")
+	}
+}

@@ -45,6 +45,21 @@ func init() {
 			"others the normal approximation with tie and continuity corrections.\n\n" +
 			"`p` is 1 and `verdict` `inconclusive` when there is too little traffic. A CloudWatch " +
 			"period without requests publishes no datapoint, so quiet minutes simply do not count.",
+		Preflight: awsReady,
+		Rules: []steps.Rule{
+			steps.Matches("idle_target_group", targetGroupDimension, "a target group ARN or its targetgroup/NAME/ID dimension"),
+			steps.Matches("live_target_group", targetGroupDimension, "a target group ARN or its targetgroup/NAME/ID dimension"),
+			steps.Matches("load_balancer", loadBalancerDimension, "a load balancer ARN or its app/NAME/ID (net/, gwy/) dimension"),
+			steps.Length("namespace", 1, 255),
+			steps.Length("metric", 0, 255),
+			steps.Matches("stat", cloudwatchStat, "SampleCount, Average, Sum, Minimum, Maximum, IQM or a percentile or trimmed statistic such as p99, p99.9, tm90 or TM(10%:90%)"),
+			steps.DurationIn("period", cloudwatchPeriods, time.Minute),
+			steps.PositiveDuration("window"),
+			steps.Inside("alpha", 0, 1),
+			steps.AtLeast("min_ratio", 0),
+			steps.AtLeast("min_requests", 0),
+			steps.AtLeast("min_datapoints", 0),
+		},
 		Params: []steps.Param{
 			{Name: "idle_target_group", Type: steps.String, Required: true, Doc: "ARN (or `targetgroup/NAME/ID` dimension) of the idle target group."},
 			{Name: "live_target_group", Type: steps.String, Required: true, Doc: "ARN (or dimension) of the live target group."},
@@ -102,15 +117,12 @@ func (s *cwCompare) Run(ctx context.Context, call *steps.Call) (steps.Outputs, e
 	if stat == "" {
 		stat = map[string]string{"errors": "Sum", "latency": "Average"}[test]
 	}
+	// The spec's rules hold period and alpha to what CloudWatch and the
+	// tests accept; that the window spans a period compares two params,
+	// which no rule can say.
 	period := p.Duration("period")
-	if period < time.Second || period%time.Second != 0 {
-		return nil, fmt.Errorf("param \"period\": must be whole seconds, at least 1s, found %s", period)
-	}
 	if p.Duration("window") < period {
 		return nil, fmt.Errorf("param \"window\": must be at least one period (%s), found %s", period, p.Duration("window"))
-	}
-	if a := p.Number("alpha"); a <= 0 || a >= 1 {
-		return nil, fmt.Errorf("param \"alpha\": must be between 0 and 1, found %g", a)
 	}
 	lb := dimension(p.String("load_balancer"), "loadbalancer/")
 	groups := map[string]string{"idle": dimension(p.String("idle_target_group"), ""), "live": dimension(p.String("live_target_group"), "")}
@@ -235,6 +247,13 @@ func judge(test string, idle, live colourSample, alpha, minRatio, minRequests fl
 	}
 	return out
 }
+
+// The shapes of the load balancer and target group params: an ARN or the
+// CloudWatch dimension value it ends with.
+const (
+	targetGroupDimension  = `^(arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:)?targetgroup/[^/\s]+/[^/\s]+$`
+	loadBalancerDimension = `^(arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:loadbalancer/)?(app|net|gwy)/[^/\s]+/[^/\s]+$`
+)
 
 // dimension turns an ARN into its CloudWatch dimension value (the resource
 // part after the prefix, e.g. "targetgroup/NAME/ID"); a value that is not

@@ -33,7 +33,7 @@ func init() {
 			steps.Length("metric", 1, 255),
 			steps.Length("dimensions", 0, 30),
 			steps.Matches("stat", cloudwatchStat, "SampleCount, Average, Sum, Minimum, Maximum, IQM or a percentile or trimmed statistic such as p99, p99.9, tm90 or TM(10%:90%)"),
-			steps.DurationIn("period", []time.Duration{time.Second, 5 * time.Second, 10 * time.Second, 20 * time.Second, 30 * time.Second}, time.Minute),
+			steps.DurationIn("period", cloudwatchPeriods, time.Minute),
 			steps.PositiveDuration("window"),
 			steps.Length("expression", 0, 2048),
 		},

@@ -37,6 +37,16 @@ func init() {
 			"when it still forwards to `target_group` with the same conditions, so it never removes " +
 			"a rule someone else created; a rule already gone is fine. `remove: true` does the same " +
 			"on purpose, to close the preview once smoke checks have passed.",
+		Preflight: awsPreview,
+		Rules: []steps.Rule{
+			steps.Matches("listener", `^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:listener/`, "a listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/...)"),
+			steps.Matches("target_group", `^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:targetgroup/`, "a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/...)"),
+			steps.AtLeastOneOf("headers", "cookies", "source_ips"),
+			steps.Matches("cookies", `^[^;, ]*$`, "a cookie value without ';', ',' or spaces"),
+			steps.Matches("source_ips", `^[0-9A-Fa-f.:]+/[0-9]{1,3}$`, "a CIDR range such as 10.0.0.0/8"),
+			steps.Between("priority", 1, 50000),
+			steps.RequiredWhen("remove", true, "priority"),
+		},
 		Params: []steps.Param{
 			{Name: "listener", Type: steps.String, Required: true, Doc: "ARN of the listener that gets the rule."},
 			{Name: "target_group", Type: steps.String, Required: true, Doc: "ARN of the target group preview requests go to: the idle colour's."},
@@ -78,18 +88,14 @@ func (s *elbPreview) Run(ctx context.Context, call *steps.Call) (steps.Outputs, 
 	if err != nil {
 		return nil, err
 	}
+	// The spec's rules hold priority to 1-50000 and require it with
+	// remove: true.
 	prio := p.Int("priority")
-	if p.Has("priority") && (prio < 1 || prio > 50000) {
-		return nil, fmt.Errorf("param \"priority\": expected 1 to 50000, found %d", prio)
-	}
 	api, err := elbv2RulesClient()
 	if err != nil {
 		return nil, err
 	}
 	if p.Bool("remove") {
-		if !p.Has("priority") {
-			return nil, errors.New("param \"priority\" is required with remove: true")
-		}
 		return s.remove(ctx, call, api, listener, tg, prio, conds)
 	}
 
@@ -199,7 +205,9 @@ func listenerRules(ctx context.Context, api elbv2RulesAPI, listener string) ([]e
 }
 
 // previewConditions turns the params into rule conditions, in a fixed
-// order: headers and cookies by name, then source addresses.
+// order: headers and cookies by name, then source addresses. The spec's
+// rules check the values it can; names of headers and cookies, empty
+// values and empty maps (given, but without a condition) are checked here.
 func previewConditions(headers, cookies map[string]string, sources []string) ([]elbtypes.RuleCondition, error) {
 	if len(headers)+len(cookies)+len(sources) == 0 {
 		return nil, errors.New("give at least one of params \"headers\", \"cookies\" and \"source_ips\": a preview rule without a condition would take every request")

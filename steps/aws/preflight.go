@@ -127,6 +127,12 @@ func awsTargetGroup(p steps.Params, known func(string) bool) []steps.Probe {
 	}})
 }
 
+// awsPreview checks both the listener and the target group a preview
+// rule joins.
+func awsPreview(p steps.Params, known func(string) bool) []steps.Probe {
+	return append(awsForward(p, known), awsTargetGroup(p, known)[1:]...)
+}
+
 // awsZone also checks that the hosted zone exists and can be read.
 func awsZone(p steps.Params, known func(string) bool) []steps.Probe {
 	out := []steps.Probe{credentialsProbe()}

@@ -30,7 +30,7 @@ func init() {
 			"Used as a gate, that error counts as a poll that did not pass, so " +
 			"`gate: {until: ok, timeout: 2m}` waits for a copy to become healthy.",
 		Rules: []steps.Rule{
-			steps.Matches("url", `^(?i)https?://[^/\s]+`, "an http:// or https:// URL with a host"),
+			steps.Matches("url", `^[Hh][Tt][Tt][Pp][Ss]?://[^/\s]+`, "an http:// or https:// URL with a host"),
 			steps.Matches("method", `^[A-Z]+$`, "an HTTP method in capitals, such as GET or HEAD"),
 			steps.Between("expect_status", 100, 599),
 		},

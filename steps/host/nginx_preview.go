@@ -36,6 +36,19 @@ func init() {
 			"The undo, journaled before the change, writes the closed file again and reloads; " +
 			"`remove: true` does the same on purpose, once smoke checks through the public URL have " +
 			"passed.",
+		Rules: []steps.Rule{
+			steps.Length("file", 1, 0),
+			steps.Matches("header", `^[A-Za-z0-9-]+$`, "a header name of letters, digits and '-'"),
+			steps.Matches("upstream", `^[A-Za-z0-9_.-]+$`, "an nginx upstream name of letters, digits, '_', '.' and '-'"),
+			steps.Matches("variable", `^[A-Za-z0-9_]+$`, "an nginx variable name of letters, digits and '_'"),
+			steps.RequiredWhen("remove", false, "value", "port"),
+			steps.Matches("value", previewValue, "the exact header value: not default, hostnames, include or volatile (words nginx's map reserves) and not beginning with ~ (a regular expression to nginx)"),
+			steps.Between("port", 1, 65535),
+			steps.Length("host", 1, 0),
+			steps.Length("test_command", 1, 0),
+			steps.Length("reload_command", 1, 0),
+			steps.PositiveDuration("timeout"),
+		},
 		Params: []steps.Param{
 			{Name: "file", Type: steps.String, Required: true,
 				Doc: "The preview file nginx.conf includes at http level (it must exist).", Examples: []any{"/etc/nginx/bluegreen/app.preview"}},
@@ -70,39 +83,44 @@ func init() {
 	})
 }
 
-var (
-	headerName = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
-	nginxName  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-)
+// previewValue matches a map value nginx reads as the exact string: any
+// string but the words its map block reserves and a regular expression
+// (beginning with ~).
+var previewValue = exceptWords("~", "default", "hostnames", "include", "volatile")
+
+// exceptWords returns a pattern matching every non-empty string except the
+// given words and anything beginning with prefix. Go's regular
+// expressions have no negative look-ahead, so the pattern spells out how a
+// string can differ from each word; the words must begin with different
+// letters, none of them prefix's.
+func exceptWords(prefix string, words ...string) string {
+	first := regexp.QuoteMeta(prefix)
+	for _, w := range words {
+		first += w[:1]
+	}
+	// [\s\S] is any character, newlines too, in Go's syntax and in the
+	// ECMAScript one of JSON Schema editors alike.
+	const anyChar = `[\s\S]`
+	alts := []string{"[^" + first + "]" + anyChar + "*"}
+	for _, w := range words {
+		for i := 1; i < len(w); i++ {
+			alts = append(alts, w[:i], w[:i]+"[^"+w[i:i+1]+"]"+anyChar+"*")
+		}
+		alts = append(alts, w+anyChar+"+")
+	}
+	return "^(?:" + strings.Join(alts, "|") + ")$"
+}
 
 func nginxPreviewStep(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
+	// The spec's rules check every param's shape, and value and port when
+	// a preview is opened, before the step runs.
 	p := call.Params
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("host.nginx.preview: "+format, args...)
 	}
 	file, header, upstream, variable := p.String("file"), p.String("header"), p.String("upstream"), p.String("variable")
 	remove := p.Bool("remove")
-	switch {
-	case !headerName.MatchString(header):
-		return nil, fail("param \"header\": expected a header name of letters, digits and '-', found %q", header)
-	case !nginxName.MatchString(upstream):
-		return nil, fail("param \"upstream\": expected an nginx upstream name, found %q", upstream)
-	case !nginxName.MatchString(variable) || strings.ContainsAny(variable, ".-"):
-		return nil, fail("param \"variable\": expected an nginx variable name of letters, digits and '_', found %q", variable)
-	}
 	value, port := p.String("value"), p.Int("port")
-	if !remove {
-		switch value {
-		case "", "default", "hostnames", "include", "volatile":
-			return nil, fail("param \"value\": expected the header value that chooses the preview, found %q (empty or a word nginx's map reserves)", value)
-		}
-		if strings.HasPrefix(value, "~") {
-			return nil, fail("param \"value\": %q would be read by nginx as a regular expression; give the exact value", value)
-		}
-		if port < 1 || port > 65535 {
-			return nil, fail("param \"port\": expected the idle copy's port (1-65535), found %d", port)
-		}
-	}
 	fi, err := os.Stat(file)
 	if err != nil {
 		return nil, fail("stat preview file: %w", err)

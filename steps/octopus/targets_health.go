@@ -26,7 +26,7 @@ func init() {
 			"With no selector every target of the space is counted.",
 		Preflight: octopusReady,
 		Rules: []steps.Rule{
-			steps.Matches("server", `^(?i)https?://\S+$`, "an http:// or https:// URL"),
+			steps.Matches("server", `^[Hh][Tt][Tt][Pp][Ss]?://\S+$`, "an http:// or https:// URL"),
 		},
 		Params:      withConnection(slices.Clone(selectorParams)...),
 		Credentials: steps.OctopusCredentials,

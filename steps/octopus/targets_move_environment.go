@@ -20,7 +20,7 @@ func init() {
 		Preflight: octopusTargets,
 		Rules: []steps.Rule{
 			steps.AtLeastOneOf("to", "exact"),
-			steps.Matches("server", `^(?i)https?://\S+$`, "an http:// or https:// URL"),
+			steps.Matches("server", `^[Hh][Tt][Tt][Pp][Ss]?://\S+$`, "an http:// or https:// URL"),
 		},
 		Params: withConnection(append(slices.Clone(selectorParams),
 			steps.Param{Name: "to", Type: steps.String, Doc: "The environment (name or id) to move the targets to. Required unless exact is given."},

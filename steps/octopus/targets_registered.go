@@ -24,6 +24,11 @@ func init() {
 			"usually named after it, e.g. `web-green-i-0abc123def4567890` or just the id) or as one of its roles; " +
 			"the id must stand alone there, not inside a longer word. Disabled targets are left out, as Octopus " +
 			"leaves them out of deployments. The selectors (role, environment, targets) narrow the targets searched.",
+		Preflight: octopusReady,
+		Rules: []steps.Rule{
+			steps.Matches("server", `^[Hh][Tt][Tt][Pp][Ss]?://\S+$`, "an http:// or https:// URL"),
+			steps.Matches("instances", `^\s*[Ii]-[0-9a-fA-F]{8}(?:[0-9a-fA-F]{9})?\s*$`, "an EC2 instance id (i- and 8 or 17 hex digits)"),
+		},
 		Params: withConnection(append(slices.Clone(selectorParams),
 			steps.Param{Name: "instances", Type: steps.List, Items: steps.String, Required: true,
 				Doc: "EC2 instance ids that must each have a Healthy target, e.g. the `instances` output of aws.asg.describe.", Examples: []any{[]any{"i-0abc123def4567890"}}},
@@ -69,6 +74,8 @@ func targetsRegistered(ctx context.Context, call *steps.Call) (steps.Outputs, er
 	p := call.Params
 	want := map[string]bool{}
 	for _, id := range p.Strings("instances") {
+		// The spec's rule checks each id's shape but, as for every
+		// pattern, lets an empty string through; it is refused here.
 		id = strings.ToLower(strings.TrimSpace(id))
 		if !instanceIDPattern.MatchString(id) {
 			return nil, fmt.Errorf("instances: %q is not an EC2 instance id (i- and 8 or 17 hex digits)", id)

@@ -8,6 +8,7 @@ import (
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/machines"
 
 	"github.com/bluegreen-deploy/bluegreen/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 // TestTargetsRegisteredMatchesInstances: each instance needs a Healthy,
@@ -52,8 +53,14 @@ func TestTargetsRegisteredMatchesInstances(t *testing.T) {
 		t.Errorf("missing after health check = %#v, want none", got)
 	}
 
-	if _, _, err := run(t, "octopus.targets.registered", map[string]any{"role": "web-green", "instances": []any{"web-1"}}, false); err == nil || !strings.Contains(err.Error(), `instances: "web-1"`) {
-		t.Errorf("a malformed instance id: err %v", err)
+	// A malformed id breaks the spec's rule (validate and preflight see
+	// it); an empty one, which no pattern rule refuses, is refused at run.
+	spec, _ := steps.Lookup("octopus.targets.registered")
+	if _, errs := spec.Bind(map[string]any{"role": "web-green", "instances": []any{a, "web-1"}}); len(errs) != 1 || !strings.Contains(errs[0].Error(), `param "instances": item 1: expected an EC2 instance id (i- and 8 or 17 hex digits), found "web-1"`) {
+		t.Errorf("a malformed instance id: %v", errs)
+	}
+	if _, _, err := run(t, "octopus.targets.registered", map[string]any{"role": "web-green", "instances": []any{""}}, false); err == nil || !strings.Contains(err.Error(), `instances: "" is not an EC2 instance id`) {
+		t.Errorf("an empty instance id: err %v", err)
 	}
 }
 

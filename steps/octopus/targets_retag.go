@@ -22,7 +22,7 @@ func init() {
 		Preflight: octopusTargets,
 		Rules: []steps.Rule{
 			steps.AtLeastOneOf("add_roles", "remove_roles", "exact"),
-			steps.Matches("server", `^(?i)https?://\S+$`, "an http:// or https:// URL"),
+			steps.Matches("server", `^[Hh][Tt][Tt][Pp][Ss]?://\S+$`, "an http:// or https:// URL"),
 		},
 		Params: withConnection(append(slices.Clone(selectorParams),
 			steps.Param{Name: "add_roles", Type: steps.List, Items: steps.String, Doc: "Roles to add to every selected target.", Examples: []any{[]any{"web-live"}}},

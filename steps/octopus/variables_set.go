@@ -31,7 +31,7 @@ func init() {
 		Rules: []steps.Rule{
 			steps.Length("project", 1, 0),
 			steps.Length("name", 1, 0),
-			steps.Matches("server", `^(?i)https?://\S+$`, "an http:// or https:// URL"),
+			steps.Matches("server", `^[Hh][Tt][Tt][Pp][Ss]?://\S+$`, "an http:// or https:// URL"),
 		},
 		Params: withConnection(append(variableParams[:len(variableParams):len(variableParams)],
 			steps.Param{Name: "value", Type: steps.String, Doc: "The new value. Required unless remove is true.", Examples: []any{"${{ idle.name }}"}},
