@@ -2,7 +2,9 @@ package steps
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
+	"time"
 )
 
 // writeRules lists a spec's rules under its params in docs/steps.md.
@@ -95,4 +97,93 @@ func (s *Spec) ParamRuleDocs(name string) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// Doc says the rule in words, for docs, schema and templates.
+func (r Rule) Doc() string {
+	q := quoteAll(r.params)
+	switch r.kind {
+	case ruleExactlyOne:
+		return "Exactly one of " + orList(q) + " is required."
+	case ruleAtMostOne:
+		return "At most one of " + orList(q) + " may be given."
+	case ruleAtLeastOne:
+		return "At least one of " + orList(q) + " is required."
+	case ruleRequires:
+		return q[0] + " requires " + andList(q[1:]) + "."
+	case ruleRange:
+		return q[0] + ": " + r.rangeText(false) + "."
+	case ruleDurationRange:
+		return q[0] + ": " + r.rangeText(true) + "."
+	case ruleDurationChoice:
+		return q[0] + ": " + r.choiceText() + "."
+	case rulePattern:
+		return q[0] + ": " + r.doc + "."
+	case ruleLength:
+		return q[0] + ": " + r.lengthText("items") + "."
+	case ruleRequiredWhen:
+		return fmt.Sprintf("%s %s requires %s.", q[0], FormatValue(r.equals), andList(q[1:]))
+	case ruleNotAbove:
+		return q[0] + " must not be above " + q[1] + "."
+	}
+	return ""
+}
+
+func (r Rule) rangeText(dur bool) string {
+	f := func(x float64) string {
+		if dur {
+			return shortDuration(time.Duration(x))
+		}
+		return FormatValue(x)
+	}
+	switch {
+	case r.open:
+		return fmt.Sprintf("above %s and below %s", f(r.min), f(r.max))
+	case r.hasMin && r.hasMax:
+		return fmt.Sprintf("from %s to %s", f(r.min), f(r.max))
+	case r.hasMin && dur && r.min == 1:
+		return "above zero"
+	case r.hasMin:
+		return "at least " + f(r.min)
+	default:
+		return "at most " + f(r.max)
+	}
+}
+
+func (r Rule) choiceText() string {
+	parts := make([]string, len(r.durs))
+	for i, d := range r.durs {
+		parts[i] = shortDuration(d)
+	}
+	return strings.Join(parts, ", ") + " or a multiple of " + fmt.Sprintf("%gs", r.every.Seconds())
+}
+
+// lengthText says the bounds; unit is "items" or "characters".
+func (r Rule) lengthText(unit string) string {
+	one := strings.TrimSuffix(unit, "s")
+	switch {
+	case r.hasMin && r.hasMax && r.min == r.max:
+		return fmt.Sprintf("exactly %d %s", int(r.min), unit)
+	case r.hasMin && r.hasMax:
+		return fmt.Sprintf("%d to %d %s", int(r.min), int(r.max), unit)
+	case r.hasMin && r.min == 1 && unit == "characters":
+		return "not empty"
+	case r.hasMin && r.min == 1:
+		return "at least 1 " + one
+	case r.hasMin:
+		return fmt.Sprintf("at least %d %s", int(r.min), unit)
+	default:
+		return fmt.Sprintf("at most %d %s", int(r.max), unit)
+	}
+}
+
+// DocIn is Doc with the spec at hand: a length of a string param is
+// counted in characters.
+func (r Rule) DocIn(s *Spec) string {
+	if r.kind == ruleLength {
+		if p := s.Param(r.params[0]); p != nil && p.Type == String {
+			return "`" + r.params[0] + "`: " + r.lengthText("characters") + "."
+		}
+	}
+	return r.Doc()
 }

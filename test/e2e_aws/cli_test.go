@@ -5,8 +5,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -18,15 +16,7 @@ import (
 // the documented exit codes.
 func TestCLI(t *testing.T) {
 	w := newWorld(t, "weighted-dns.yaml", awstest.Options{})
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	bin := filepath.Join(t.TempDir(), "bluegreen")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/bluegreen")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	m, _ := awstest.Shared(t)
 	env := os.Environ()
 	for k, v := range awstest.Env(m.URL) {

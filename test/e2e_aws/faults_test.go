@@ -87,7 +87,7 @@ func TestStrategiesBehindFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer proxy.Close()
-	bin := buildCLI(t)
+	bin := binary(t)
 	env := envFor(proxy.URL)
 	runs, succeeded, rolledBack, wrong := 0, 0, 0, 0
 	for _, tc := range []struct {

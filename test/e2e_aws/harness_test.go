@@ -28,6 +28,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	awstest.StopShared()
+	removeBinary()
 	os.Exit(code)
 }
 

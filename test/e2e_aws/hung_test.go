@@ -3,15 +3,12 @@ package e2e_aws
 import (
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,50 +27,6 @@ steps:
     gate: {until: "datapoints > 1000", every: 500ms, timeout: 3s}
 `
 
-// buildCLI builds the bluegreen binary once per test.
-func buildCLI(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	bin := filepath.Join(t.TempDir(), "bluegreen")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/bluegreen")
-	build.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// blackHole accepts connections and never answers them.
-func blackHole(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c) // held open, never read or written
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return "http://" + l.Addr().String()
-}
-
 // TestHungEndpointFailsTheGate is defect 4's AWS half: with the endpoint
 // accepting connections and never answering, a bake with a 3s timeout
 // must fail (exit 1) once its time is up, not sit in GetMetricData for
@@ -82,7 +35,7 @@ func TestHungEndpointFailsTheGate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
-	bin := buildCLI(t)
+	bin := binary(t)
 	dir := t.TempDir()
 	rb := filepath.Join(dir, "bake.yaml")
 	if err := os.WriteFile(rb, []byte(bakeRunbook), 0o644); err != nil {

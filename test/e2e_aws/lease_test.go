@@ -48,7 +48,7 @@ func TestFrozenWorkerLosesItsDynamoLease(t *testing.T) {
 	ctx := context.Background()
 	cfg := awstest.Config(m.URL)
 	createTable(t, cfg, "leases")
-	bin := buildCLI(t)
+	bin := binary(t)
 	dir := t.TempDir()
 	rb := filepath.Join(dir, "lease.yaml")
 	if err := os.WriteFile(rb, []byte(leaseRunbook), 0o644); err != nil {

@@ -136,7 +136,7 @@ func TestManyApplicationsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer proxy.Close()
-	bin := buildCLI(t)
+	bin := binary(t)
 	dir := t.TempDir()
 	rb := filepath.Join(dir, "many.yaml")
 	if err := os.WriteFile(rb, []byte(manyRunbook), 0o644); err != nil {

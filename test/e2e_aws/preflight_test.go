@@ -5,8 +5,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -53,13 +51,7 @@ func TestPreflightOctopusNotConfigured(t *testing.T) {
 // in under 5 seconds and change nothing.
 func TestPreflightCLIWrongRegionOrEndpoint(t *testing.T) {
 	w := newWorld(t, "alb-weighted.yaml", awstest.Options{SharedALB: true})
-	_, file, _, _ := runtime.Caller(0)
-	bin := filepath.Join(t.TempDir(), "bluegreen")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/bluegreen")
-	build.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	m, _ := awstest.Shared(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -8,8 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -149,13 +147,7 @@ func TestALBWeightedPreviewKilled(t *testing.T) {
 	w := newWorld(t, "alb-weighted.yaml", awstest.Options{SharedALB: true})
 	// 503 keeps the smoke-check gate polling until the process is killed.
 	smoke := newSmokeServer(t, w.topo, http.StatusServiceUnavailable)
-	_, file, _, _ := runtime.Caller(0)
-	bin := filepath.Join(t.TempDir(), "bluegreen")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/bluegreen")
-	build.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	m, _ := awstest.Shared(t)
 	env := os.Environ()
 	for k, v := range awstest.Env(m.URL) {

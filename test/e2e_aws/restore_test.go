@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -152,35 +150,6 @@ func greenShare(w *world, v any) int {
 		}
 	}
 	return -1
-}
-
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// binary builds bluegreen once for the tests that run it.
-func binary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		dir, err := os.MkdirTemp("", "bluegreen-e2e-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "bluegreen")
-		build := exec.Command("go", "build", "-o", binPath, "./cmd/bluegreen")
-		build.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-		if out, err := build.CombinedOutput(); err != nil {
-			binErr = errors.New(string(out))
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("go build: %v", binErr)
-	}
-	return binPath
 }
 
 func TestRollbackStopsWhenOldColourNeverGetsHealthy(t *testing.T) {
