@@ -75,6 +75,12 @@ type ctxTransport struct {
 }
 
 func (t *ctxTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// context.AfterFunc below runs its function in a goroutine of its own,
+	// even when the bound context has already ended: without this check a
+	// request could reach the server before that goroutine cancels it.
+	if err := t.ctx.Err(); err != nil {
+		return nil, context.Cause(t.ctx)
+	}
 	ctx := req.Context()
 	var cancelDeadline context.CancelFunc = func() {}
 	if d, ok := t.ctx.Deadline(); ok {
