@@ -21,6 +21,10 @@ type Plan struct {
 	// Preflight is what a run would check before its first change; its
 	// Err is what the run would stop with.
 	Preflight *Preflight `json:"preflight,omitempty"`
+	// Outline is true for a plan made without the inputs it needs (see
+	// Runbook.Outline); Missing names those inputs.
+	Outline bool     `json:"outline,omitempty"`
+	Missing []string `json:"missing_inputs,omitempty"`
 }
 
 // PlanStep is one step in a plan. Params that depend on earlier steps'
@@ -145,20 +149,9 @@ func (rc *runCtx) planList(list []*Step, prefix string, vals map[string]any, top
 			}
 		}
 		if g := st.Gate; g != nil {
-			var parts []string
-			if g.Until != nil {
-				parts = append(parts, "until "+g.Until.Source)
-			}
-			if g.Fail != nil {
-				parts = append(parts, "fail "+g.Fail.Source)
-			}
 			every, _ := evalDuration(g.everyT, g.Every, vals, "")
 			timeout, _ := evalDuration(g.timeoutT, g.Timeout, vals, "")
-			parts = append(parts, fmt.Sprintf("every %s, timeout %s", every, timeout))
-			if g.Passes > 1 {
-				parts = append(parts, fmt.Sprintf("passes %d", g.Passes))
-			}
-			ps.Gate = strings.Join(parts, "; ")
+			ps.Gate = gateText(g, every.String(), timeout.String())
 		}
 		p.Steps = append(p.Steps, ps)
 	}

@@ -227,6 +227,9 @@ be known before the run. It makes no API call that changes anything.`,
 			if err != nil {
 				return err
 			}
+			if missing := rb.MissingInputs(raw); len(missing) > 0 {
+				return a.planOutline(rb, f, missing)
+			}
 			p, err := x.Plan(cmd.Context(), rb, raw, engine.PlanOptions{Live: f.live, Offline: f.offline})
 			if err != nil {
 				return err
@@ -254,8 +257,31 @@ be known before the run. It makes no API call that changes anything.`,
 	return c
 }
 
+// planOutline prints the steps as written when required inputs are
+// missing: someone reading a runbook (or a phase of it) for the first time
+// sees what it does before they have every ARN at hand. Nothing is
+// resolved, detected or probed, and the missing inputs are named.
+func (a *app) planOutline(rb *engine.Runbook, f *runFlags, missing []string) error {
+	p, err := rb.Outline(f.phase, missing)
+	if err != nil {
+		return err
+	}
+	if f.output == "json" {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(p)
+	}
+	printPlan(a, p)
+	fmt.Fprintf(a.stdout, "\nOutline only: values are shown as written. Give the inputs %s (--set NAME=VALUE or --inputs FILE) to resolve them, run detect and check AWS, Octopus and databases before the first change.\n", strings.Join(missing, ", "))
+	return nil
+}
+
 func printPlan(a *app, p *engine.Plan) {
-	fmt.Fprintf(a.stdout, "runbook %s: live %s → idle %s becomes live\n\n", p.Runbook, p.Live, p.Idle)
+	if p.Outline {
+		fmt.Fprintf(a.stdout, "runbook %s: outline (inputs missing)\n\n", p.Runbook)
+	} else {
+		fmt.Fprintf(a.stdout, "runbook %s: live %s → idle %s becomes live\n\n", p.Runbook, p.Live, p.Idle)
+	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PHASE\tSTEP\tUSES\tPARAMS")
 	for _, s := range p.Steps {

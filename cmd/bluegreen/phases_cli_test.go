@@ -80,28 +80,59 @@ func TestPlanPhasesOfShippedRunbooks(t *testing.T) {
 		for phase, ids := range phases {
 			r := bg(t, append(slices.Clone(args), "--phase", phase)...)
 			r.wantCode(t, ExitOK)
-			var p engine.Plan
-			if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
-				t.Fatalf("%s --phase %s: not JSON: %v\n%s", book, phase, err, r.stdout)
-			}
-			var got []string
-			for _, s := range p.Steps {
-				if s.Phase != phase {
-					t.Errorf("%s --phase %s lists %s of phase %s", book, phase, s.Path, s.Phase)
-				}
-				// Steps inside a foreach (shift[0]/weights) count as their loop.
-				top, _, _ := strings.Cut(s.Path, "/")
-				top, _, _ = strings.Cut(top, "[")
-				if !slices.Contains(got, top) {
-					got = append(got, top)
-				}
+			p, got := planSteps(t, r.stdout, book, phase)
+			if p.Outline {
+				t.Errorf("%s --phase %s with every input: an outline, want a resolved plan", book, phase)
 			}
 			if !slices.Equal(got, ids) {
 				t.Errorf("%s --phase %s: steps %v, want %v", book, phase, got, ids)
 			}
 		}
 		bg(t, append(slices.Clone(args), "--phase", "deploy")...).wantCode(t, ExitInvalid)
+
+		// The issue's own command, with no inputs at all: the phase's
+		// steps as written, and the inputs a resolved plan needs.
+		for phase, ids := range phases {
+			r := bg(t, "plan", path, "--phase", phase, "--state", t.TempDir(), "-o", "json")
+			r.wantCode(t, ExitOK)
+			p, got := planSteps(t, r.stdout, book, phase)
+			if !p.Outline || len(p.Missing) == 0 || p.Live != "" {
+				t.Errorf("%s --phase %s without inputs: outline %v, missing %v, live %q; want an outline naming the missing inputs", book, phase, p.Outline, p.Missing, p.Live)
+			}
+			if !slices.Equal(got, ids) {
+				t.Errorf("%s --phase %s without inputs: steps %v, want %v", book, phase, got, ids)
+			}
+			text := bg(t, "plan", path, "--phase", phase, "--state", t.TempDir())
+			text.wantCode(t, ExitOK)
+			if !strings.Contains(text.stdout, "outline (inputs missing)") || !strings.Contains(text.stdout, "Outline only") || !strings.Contains(text.stdout, p.Missing[0]) {
+				t.Errorf("%s --phase %s without inputs: the text does not say it is an outline and name %s:\n%s", book, phase, p.Missing[0], text.stdout)
+			}
+		}
+		bg(t, "plan", path, "--phase", "deploy", "--state", t.TempDir()).wantCode(t, ExitInvalid)
 	}
+}
+
+// planSteps decodes a JSON plan and returns it with its top-level step ids
+// in order, after checking that every step belongs to phase.
+func planSteps(t *testing.T, stdout, book, phase string) (engine.Plan, []string) {
+	t.Helper()
+	var p engine.Plan
+	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+		t.Fatalf("%s --phase %s: not JSON: %v\n%s", book, phase, err, stdout)
+	}
+	var got []string
+	for _, s := range p.Steps {
+		if s.Phase != phase {
+			t.Errorf("%s --phase %s lists %s of phase %s", book, phase, s.Path, s.Phase)
+		}
+		// Steps inside a foreach (shift[0]/weights) count as their loop.
+		top, _, _ := strings.Cut(s.Path, "/")
+		top, _, _ = strings.Cut(top, "[")
+		if !slices.Contains(got, top) {
+			got = append(got, top)
+		}
+	}
+	return p, got
 }
 
 // dummyInput is a well-typed value for a required input: plan with --live
