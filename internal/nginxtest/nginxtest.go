@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -92,12 +93,42 @@ func Bin(t testing.TB) string {
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	// A port below the kernel's ephemeral range: the port is free when
+	// this returns, but nothing holds it until the test's own server binds
+	// it, and every listener on ":0" (httptest servers, other packages'
+	// tests running in parallel) and every outgoing connection draws from
+	// the ephemeral range. Seen on CI: a same-host test's idle port was
+	// taken by another test's listener before the idle copy started.
+	low := ephemeralLow()
+	for i := 0; i < 200; i++ {
+		port := 10000 + rand.IntN(low-10000)
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("find a free port: %v", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// default when it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 10100 {
+				return n
+			}
+		}
+	}
+	return 32768
 }
 
 var confTmpl = template.Must(template.New("nginx.conf").Parse(`# written by nginxtest for one test

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -34,13 +35,22 @@ func credentialsProbe() steps.Probe {
 		if err != nil {
 			return err
 		}
-		_, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		// Two quick attempts: the SDK would otherwise retry a refused
+		// connection with backoff until the probe's deadline, and an
+		// endpoint that is not there would read as "no answer" (transient)
+		// instead of the configuration error it is.
+		_, err = sts.NewFromConfig(cfg, func(o *sts.Options) {
+			o.Retryer = retry.AddWithMaxBackoffDelay(retry.AddWithMaxAttempts(o.Retryer, 2), probeBackoff)
+		}).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
 			return probeFailed("sts:GetCallerIdentity", "region "+cfg.Region, err)
 		}
 		return nil
 	}}
 }
+
+// probeBackoff bounds the pause between the credentials probe's attempts.
+const probeBackoff = 250 * time.Millisecond
 
 // awsReady is the preflight of steps that need only working credentials.
 func awsReady(steps.Params, func(string) bool) []steps.Probe {
