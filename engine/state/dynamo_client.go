@@ -1,14 +1,11 @@
 package state
 
 import (
-	"context"
 	"time"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/smithy-go/middleware"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/awsretry"
 )
 
 // The state table is on the path of every change a run makes: a journal
@@ -25,23 +22,8 @@ const (
 )
 
 func dynamoLoadOptions() []func(*config.LoadOptions) error {
-	return []func(*config.LoadOptions) error{
-		config.WithRetryer(func() awssdk.Retryer {
-			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-					so.MaxAttempts = dynamoAttempts
-					so.MaxBackoff = dynamoMaxBackoff
-				})
-			})
-		}),
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(dynamoAttemptLimit)),
-		config.WithAPIOptions([]func(*middleware.Stack) error{func(st *middleware.Stack) error {
-			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("BluegreenStateCallDeadline",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					ctx, cancel := context.WithTimeout(ctx, dynamoCallTimeout)
-					defer cancel()
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
-		}}),
-	}
+	return awsretry.LoadOptions(awsretry.Limits{
+		Attempts: dynamoAttempts, MaxBackoff: dynamoMaxBackoff,
+		Attempt: dynamoAttemptLimit, Call: dynamoCallTimeout, Name: "BluegreenStateCallDeadline",
+	})
 }

@@ -1,16 +1,13 @@
 package aws
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"time"
 
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/smithy-go/middleware"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/awsretry"
 )
 
 // Every AWS call is bounded twice. The step's context carries what is left
@@ -57,30 +54,8 @@ func loadOptions() ([]func(*config.LoadOptions) error, error) {
 	if err != nil {
 		return nil, err
 	}
-	attempt := min(attemptTimeout, call)
-	return []func(*config.LoadOptions) error{
-		config.WithRetryer(func() awssdk.Retryer {
-			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-					so.MaxAttempts = maxAttempts
-					so.MaxBackoff = maxBackoff
-				})
-			})
-		}),
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attempt)),
-		config.WithAPIOptions([]func(*middleware.Stack) error{callDeadline(call)}),
-	}, nil
-}
-
-// callDeadline bounds a whole call, retries included, by d (or the
-// caller's earlier deadline).
-func callDeadline(d time.Duration) func(*middleware.Stack) error {
-	return func(st *middleware.Stack) error {
-		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("BluegreenCallDeadline",
-			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				ctx, cancel := context.WithTimeout(ctx, d)
-				defer cancel()
-				return next.HandleInitialize(ctx, in)
-			}), middleware.Before)
-	}
+	return awsretry.LoadOptions(awsretry.Limits{
+		Attempts: maxAttempts, MaxBackoff: maxBackoff,
+		Attempt: min(attemptTimeout, call), Call: call, Name: "BluegreenCallDeadline",
+	}), nil
 }
