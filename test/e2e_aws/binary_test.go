@@ -48,3 +48,20 @@ func removeBinary() {
 		os.RemoveAll(binDir)
 	}
 }
+
+// runBinary runs the built binary with env and returns what it printed and
+// its exit code; a failure to start it fails the test.
+func runBinary(t *testing.T, bin string, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return string(out), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), 0
+}

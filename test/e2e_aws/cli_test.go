@@ -2,9 +2,7 @@ package e2e_aws
 
 import (
 	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -28,17 +26,7 @@ func TestCLI(t *testing.T) {
 		for k, v := range w.inputs(over) {
 			args = append(args, "--set", k+"="+v.(string))
 		}
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return string(out), ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), 0
+		return runBinary(t, bin, env, args...)
 	}
 
 	if out, code := cli(map[string]string{"weights": "[50, 100]"}); code != 0 {

@@ -2,10 +2,8 @@ package e2e_aws
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -165,17 +163,7 @@ func TestRollbackStopsWhenOldColourNeverGetsHealthy(t *testing.T) {
 		for k, v := range w.inputs(over) {
 			args = append(args, "--set", k+"="+v.(string))
 		}
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return string(out), ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), 0
+		return runBinary(t, bin, env, args...)
 	}
 	over := map[string]string{"health_timeout": "2s", "poll": "200ms", "rollback_settle": "0s"}
 	if out, code := cli("run", over); code != 0 {
