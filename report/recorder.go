@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
-	"github.com/bluegreen-deploy/bluegreen/engine/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 )
 
 // Recorder is a sink that keeps each run's timeline in the state store and

@@ -15,8 +15,8 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
-	"github.com/bluegreen-deploy/bluegreen/engine/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 )
 
 // Version is the timeline format; Decode refuses a newer one.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 )
 
 // syntheticTimeline is a run that shifted weights in steps and baked each

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 )
 
 // These tests call Main in-process, the way the binary runs, with runbooks

@@ -6,8 +6,8 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
-	"github.com/bluegreen-deploy/bluegreen/engine/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 )
 
 // resultObject is what `--output json` prints for run, resume, rollback

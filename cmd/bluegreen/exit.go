@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
-	"github.com/bluegreen-deploy/bluegreen/engine/state"
-	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 )
 
 // Exit codes, as the CLI contract defines them.

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/pgtest"
-	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 )
 
 // injectedSet and injectedArtifact are service messages an attacker (or an

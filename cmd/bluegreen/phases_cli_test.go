@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 )
 
 // printPreflight shows under a plan what a run would check before its

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 )
 
 // printWorldStatus prints the detected and the remembered live colour of

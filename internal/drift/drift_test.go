@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 	// Every provider, as cmd/bluegreen links them; TestProvidersLinked
 	// keeps both lists complete.

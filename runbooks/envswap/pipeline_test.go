@@ -1,7 +1,7 @@
 package envswap
 
 import (
-	"github.com/bluegreen-deploy/bluegreen/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
 	"slices"
 	"testing"
 )

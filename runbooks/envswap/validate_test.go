@@ -3,7 +3,7 @@ package envswap
 import (
 	"testing"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
 	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/nginxtest"
-	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 )
 
 // TestPrepareSetsIdleDirForOctopus runs prepare as the Run runbook

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 )
 
 // fetchWith sends one request through the public URL with headers.

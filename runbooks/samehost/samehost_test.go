@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
-	"github.com/bluegreen-deploy/bluegreen/engine/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/nginxtest"
 	"github.com/bluegreen-deploy/bluegreen/internal/testapp"
 	"github.com/bluegreen-deploy/bluegreen/steps"

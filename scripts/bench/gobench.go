@@ -46,7 +46,7 @@ func readGoBench(path string) (goBench, error) {
 // gate evaluation beside compiling at every evaluation, interpolation, and
 // how loading a runbook grows from 100 to 10,000 steps.
 func engineTables(w io.Writer, gb goBench) {
-	fmt.Fprintln(w, "### Engine (from `go test ./engine -bench`)")
+	fmt.Fprintln(w, "### Engine (from `go test ./internal/engine -bench`)")
 	fmt.Fprintln(w)
 	once, each := gb["BenchmarkGateEval"], gb["BenchmarkGateCompileEachEval"]
 	if once != nil && each != nil {
@@ -111,7 +111,7 @@ func engineTables(w io.Writer, gb goBench) {
 		fmt.Fprintln(w)
 	}
 	if r := gb["BenchmarkSyncAllTemplates"]; r != nil {
-		fmt.Fprintln(w, "### Octopus: `octopus sync` of every step template (from `go test ./octopus -bench`, against octopustest)")
+		fmt.Fprintln(w, "### Octopus: `octopus sync` of every step template (from `go test ./internal/octopus -bench`, against octopustest)")
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "| sync | templates | time | API calls | of which writes |")
 		fmt.Fprintln(w, "|---|---|---|---|---|")

@@ -27,7 +27,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
-	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 )
 
 func main() {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projects"
 
-	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 

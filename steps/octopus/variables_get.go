@@ -3,7 +3,7 @@ package octopus
 import (
 	"context"
 
-	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
-	"github.com/bluegreen-deploy/bluegreen/octopus"
-	"github.com/bluegreen-deploy/bluegreen/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
 )
 
 // TestRunbooksMakeOctopusFollow runs both AWS runbooks with octopus_project

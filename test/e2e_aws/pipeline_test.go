@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
-	"github.com/bluegreen-deploy/bluegreen/octopus"
-	"github.com/bluegreen-deploy/bluegreen/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 

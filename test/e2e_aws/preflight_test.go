@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
-	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 )
 
 // TestPreflightOctopusNotConfigured is the reproduction: with

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bluegreen-deploy/bluegreen/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
 	"github.com/bluegreen-deploy/bluegreen/internal/browsertest"
 	"github.com/bluegreen-deploy/bluegreen/report"

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 
 	// Every provider, so that the registry holds every real step kind, as
@@ -23,7 +23,7 @@ import (
 var updateTemplates = flag.Bool("update-templates", false, "export templates/ before checking it (what make generate does)")
 
 // templatesDir is the committed output of `make generate`.
-var templatesDir = filepath.Join("..", "templates")
+var templatesDir = filepath.Join("..", "..", "templates")
 
 // TestTemplatesCurrent fails when templates/ differs from what the
 // registry generates: a spec changed and `make generate` was not run.

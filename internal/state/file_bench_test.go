@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 )
 
 // BenchmarkSave measures one durable record write (two fsyncs): the

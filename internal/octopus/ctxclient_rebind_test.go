@@ -6,8 +6,8 @@ import (
 
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/environments"
 
-	"github.com/bluegreen-deploy/bluegreen/octopus"
-	"github.com/bluegreen-deploy/bluegreen/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
 )
 
 // TestCachedClientOutlivesConnectContext: steps cache the client a first

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 )
 
 // A run holds its application's lock as a lease (engine/state/lease.go)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 )
 
 // rollbackPace spaces the traffic undos of a rollback that restored

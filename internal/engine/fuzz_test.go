@@ -66,7 +66,7 @@ func watchdog(input []byte) (stop func()) {
 //
 // go test ./engine -run '^$' -fuzz '^FuzzParse$' -fuzztime 60s
 func FuzzParse(f *testing.F) {
-	addFileSeeds(f, "testdata/*.yaml", "testdata/broken/*.yaml", "../runbooks/*.yaml")
+	addFileSeeds(f, "testdata/*.yaml", "testdata/broken/*.yaml", "../../runbooks/*.yaml")
 	reg := testRegistry(newWorld())
 	f.Fuzz(func(t *testing.T, src []byte) {
 		defer watchdog(src)()

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/engine/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bluegreen-deploy/bluegreen/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -15,7 +15,7 @@ import (
 // generated template with its file and where it runs (worker or
 // deployment targets), as the template's RunOnServer property says.
 func TestDocsListEveryTemplateWhereItRuns(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "docs", "octopus.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "octopus.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ var updateContract = flag.Bool("update-contract", false, "rewrite contract.json 
 
 // swaggerPath is the full contract, kept beside the repository (it is 1 MB
 // and not ours to vendor whole).
-var swaggerPath = filepath.Join("..", "..", "..", "shared", "octopus", "octopus-server-api-2020.5.swagger.json")
+var swaggerPath = filepath.Join("..", "..", "..", "..", "shared", "octopus", "octopus-server-api-2020.5.swagger.json")
 
 func TestContractIsVerbatim(t *testing.T) {
 	b, err := os.ReadFile(swaggerPath)
