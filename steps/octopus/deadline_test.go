@@ -9,11 +9,11 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/engine"
-	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/blackhole"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 

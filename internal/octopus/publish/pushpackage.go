@@ -1,4 +1,4 @@
-package octopus
+package publish
 
 import (
 	"archive/tar"
@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/packages"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 )
 
 // PackageArchs are the platforms the bluegreen package carries; the
@@ -93,7 +96,7 @@ func BuildPackage(ctx context.Context, opts BuildOptions) (string, error) {
 		}
 		bins[arch] = p
 	}
-	path := filepath.Join(out, fmt.Sprintf("%s.%s.tar.gz", PackageName, opts.Version))
+	path := filepath.Join(out, fmt.Sprintf("%s.%s.tar.gz", templates.PackageName, opts.Version))
 	if err := writeTarGz(path, bins); err != nil {
 		return "", err
 	}
@@ -171,7 +174,7 @@ type PushResult struct {
 
 // PushPackage uploads a package file to the space's built-in feed. Without
 // overwrite an existing version is an ErrPackageExists.
-func PushPackage(c *Client, file string, overwrite bool) (*PushResult, error) {
+func PushPackage(c *octopus.Client, file string, overwrite bool) (*PushResult, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("open package: %w", err)
