@@ -12,11 +12,7 @@ import (
 
 	// Every provider, so that the registry holds every real step kind, as
 	// in cmd/bluegreen.
-	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/octopus"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/sql"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/all"
 )
 
 var updateTemplates = flag.Bool("update-templates", false, "export templates/ before checking it (what make generate does)")
