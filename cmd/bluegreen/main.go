@@ -7,11 +7,7 @@ import (
 	"os"
 
 	// Step providers register themselves; the engine never names them.
-	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/octopus"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/sql"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/all"
 )
 
 func main() {
