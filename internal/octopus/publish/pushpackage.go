@@ -11,8 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/packages"
@@ -45,27 +43,6 @@ type BuildOptions struct {
 	Dir  string
 	// OutDir receives the package file (default: a new temporary directory).
 	OutDir string
-}
-
-// DefaultVersion is the package version of this binary: the module
-// version it was built as, or 0.0.0-dev.<commit time> for a build from a
-// work tree.
-func DefaultVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "0.0.0-dev"
-	}
-	if v := strings.TrimPrefix(bi.Main.Version, "v"); semverRe.MatchString(v) {
-		return v
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.time" {
-			if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
-				return "0.0.0-dev." + t.UTC().Format("20060102150405")
-			}
-		}
-	}
-	return "0.0.0-dev"
 }
 
 // BuildPackage writes bluegreen.<version>.tar.gz holding

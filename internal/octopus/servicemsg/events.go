@@ -75,9 +75,6 @@ type Reporter struct {
 // NewReporter returns a Reporter writing to out (normally os.Stdout).
 func NewReporter(out io.Writer) *Reporter { return &Reporter{w: NewWriter(out)} }
 
-// Writer returns the underlying service-message writer.
-func (r *Reporter) Writer() *Writer { return r.w }
-
 // Handle writes the service messages for one event. Values are formatted
 // with steps.FormatValue, so lists and maps arrive as YAML flow text that
 // the next bluegreen step can parse back. Sensitive outputs are set as

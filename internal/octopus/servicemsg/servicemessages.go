@@ -93,11 +93,6 @@ func (w *Writer) Warning(text string) error {
 	return w.leveled("stdout-warning", text)
 }
 
-// Highlight prints text at highlight level (shown on the task summary).
-func (w *Writer) Highlight(text string) error {
-	return w.leveled("stdout-highlight", text)
-}
-
 func (w *Writer) leveled(level, text string) error {
 	if err := w.out.leveled(level, text); err != nil {
 		return fmt.Errorf("write service message: %w", err)
