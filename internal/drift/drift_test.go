@@ -16,11 +16,7 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/steps"
 	// Every provider, as cmd/bluegreen links them; TestProvidersLinked
 	// keeps both lists complete.
-	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/octopus"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/sql"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/all"
 )
 
 const module = "github.com/bluegreen-deploy/bluegreen"
@@ -31,27 +27,34 @@ var update = flag.Bool("update", false, "rewrite docs/steps.md from the registry
 var root = filepath.Join("..", "..")
 
 // TestProvidersLinked fails when a provider package under steps/ is not
-// imported by cmd/bluegreen/main.go or by this test.
+// imported by steps/all, or when cmd/bluegreen/main.go or this test does
+// not link steps/all: the provider's steps would be missing from the
+// binary or from the generated files.
 func TestProvidersLinked(t *testing.T) {
-	cmd := imports(t, filepath.Join(root, "cmd", "bluegreen", "main.go"))
-	self := imports(t, "drift_test.go")
+	all := module + "/steps/all"
+	for _, file := range []string{filepath.Join(root, "cmd", "bluegreen", "main.go"), "drift_test.go"} {
+		if !imports(t, file)[all] {
+			t.Errorf("%s does not import %s: the providers' steps are missing", file, all)
+		}
+	}
+	listed := imports(t, filepath.Join(root, "steps", "all", "all.go"))
 	entries, err := os.ReadDir(filepath.Join(root, "steps"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if !e.IsDir() || !hasGoCode(t, filepath.Join(root, "steps", e.Name())) {
+		if !e.IsDir() || notProvider[e.Name()] || !hasGoCode(t, filepath.Join(root, "steps", e.Name())) {
 			continue
 		}
-		pkg := module + "/steps/" + e.Name()
-		if !cmd[pkg] {
-			t.Errorf("cmd/bluegreen/main.go does not import provider %s: its steps are missing from the binary", pkg)
-		}
-		if !self[pkg] {
-			t.Errorf("internal/drift/drift_test.go does not import provider %s", pkg)
+		if pkg := module + "/steps/" + e.Name(); !listed[pkg] {
+			t.Errorf("steps/all/all.go does not import provider %s: its steps are missing from the binary", pkg)
 		}
 	}
 }
+
+// notProvider names the packages under steps/ that register no step kinds:
+// the import list itself and the shared test helper.
+var notProvider = map[string]bool{"all": true, "steptest": true}
 
 // TestDocsUpToDate fails when docs/steps.md differs from what the registry
 // renders: a step's spec changed and `make generate` was not run.

@@ -2,11 +2,7 @@ package engine
 
 import (
 	"github.com/bluegreen-deploy/bluegreen/steps"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/octopus"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/sql"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/all"
 )
 
 // brokenRegistry holds the engine's throwaway test kinds and every real

@@ -5,10 +5,7 @@ import (
 
 	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/steps"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/octopus"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/sql"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/all"
 )
 
 func TestRunbookIsValid(t *testing.T) {

@@ -15,14 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
 	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/state"
-	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
 	"github.com/bluegreen-deploy/bluegreen/steps"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/aws"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/flow"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/host"
-	_ "github.com/bluegreen-deploy/bluegreen/steps/octopus"
+	_ "github.com/bluegreen-deploy/bluegreen/steps/all"
 )
 
 func TestMain(m *testing.M) {
