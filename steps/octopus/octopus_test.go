@@ -9,6 +9,7 @@ import (
 
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 )
@@ -274,11 +275,11 @@ func TestOutputWritesServiceMessages(t *testing.T) {
 	if out["count"] != 3 {
 		t.Errorf("count %v", out["count"])
 	}
-	msgs, err := octopus.Decode(&buf)
+	msgs, err := servicemsg.Decode(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vals, sens := octopus.Variables(msgs)
+	vals, sens := servicemsg.Variables(msgs)
 	want := map[string]string{"Live": "green", "Weights": "[10, 50]", "Quote": "it's ]"}
 	for k, v := range want {
 		if vals[k] != v || sens[k] {
