@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/publish"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -46,7 +48,7 @@ by itself (ManualMergeRequired) are listed and make the command fail.`,
 			if err != nil {
 				return err
 			}
-			res, err := octopus.Sync(c, octopus.Generate(steps.Default), octopus.SyncOptions{DryRun: dryRun, UpdateUsages: updateUsages})
+			res, err := publish.Sync(c, templates.Generate(steps.Default), publish.SyncOptions{DryRun: dryRun, UpdateUsages: updateUsages})
 			if res != nil {
 				printSync(cmd, c, res, dryRun)
 			}
@@ -85,11 +87,11 @@ needs the source tree and a Go toolchain; --file uploads an existing package.`,
 				for arch, p := range bins {
 					b[arch] = *p
 				}
-				if path, err = octopus.BuildPackage(cmd.Context(), octopus.BuildOptions{Version: pkgVersion, Binaries: b, OutDir: outDir}); err != nil {
+				if path, err = publish.BuildPackage(cmd.Context(), publish.BuildOptions{Version: pkgVersion, Binaries: b, OutDir: outDir}); err != nil {
 					return err
 				}
 			}
-			res, err := octopus.PushPackage(c, path, overwrite)
+			res, err := publish.PushPackage(c, path, overwrite)
 			if err != nil {
 				return err
 			}
@@ -101,7 +103,7 @@ needs the source tree and a Go toolchain; --file uploads an existing package.`,
 	push.Flags().StringVar(&pkgVersion, "version", strings.TrimPrefix(version, "v"), "package version (SemVer)")
 	push.Flags().StringVar(&file, "file", "", "upload this package file instead of building one")
 	push.Flags().StringVar(&outDir, "out", "", "keep the built package in this directory (default: a temporary one)")
-	for _, arch := range octopus.PackageArchs {
+	for _, arch := range publish.PackageArchs {
 		bins[arch] = push.Flags().String(arch, "", "prebuilt linux/"+arch+" binary (default: cross-compile)")
 	}
 
@@ -109,7 +111,7 @@ needs the source tree and a Go toolchain; --file uploads an existing package.`,
 	return cmd
 }
 
-func printSync(cmd *cobra.Command, c *octopus.Client, res *octopus.SyncResult, dryRun bool) {
+func printSync(cmd *cobra.Command, c *octopus.Client, res *publish.SyncResult, dryRun bool) {
 	w := cmd.OutOrStdout()
 	verb := ""
 	if dryRun {

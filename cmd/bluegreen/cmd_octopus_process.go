@@ -8,6 +8,7 @@ import (
 
 	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/publish"
 	"github.com/bluegreen-deploy/bluegreen/runbooks"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
@@ -16,7 +17,7 @@ import (
 // NAME`: the project's deployment process for one of the shipped
 // strategies, with bluegreen's steps around Octopus's own package deploy.
 func newOctopusProcessCmd(connect func(*cobra.Command) (*octopus.Client, error)) *cobra.Command {
-	o := octopus.ProcessOptions{}
+	o := publish.ProcessOptions{}
 	c := &cobra.Command{
 		Use:   "process PROJECT --strategy NAME --package ID",
 		Short: "Create or update a project's deployment process for a strategy",
@@ -57,13 +58,13 @@ nothing is written when nothing changed. --dry-run prints the JSON it would writ
 			o.RunbookYAML = string(src)
 			o.Inputs = nil
 			for _, in := range rb.Inputs {
-				o.Inputs = append(o.Inputs, octopus.ProcessInput{Name: in.Name, Required: in.Required && in.Default == nil})
+				o.Inputs = append(o.Inputs, publish.ProcessInput{Name: in.Name, Required: in.Required && in.Default == nil})
 			}
 			cl, err := connect(cmd)
 			if err != nil {
 				return err
 			}
-			res, err := octopus.UpdateProcess(cl, o)
+			res, err := publish.UpdateProcess(cl, o)
 			if err != nil {
 				return err
 			}
@@ -92,7 +93,7 @@ nothing is written when nothing changed. --dry-run prints the JSON it would writ
 	}
 	c.Flags().StringVar(&o.Strategy, "strategy", "", "weighted-dns, alb-weighted, same-host or env-swap")
 	c.Flags().StringVar(&o.PackageID, "package", "", "id of the application package deployed to the idle colour")
-	c.Flags().StringVar(&o.FeedID, "feed", octopus.BuiltInFeedID, "feed that holds the package")
+	c.Flags().StringVar(&o.FeedID, "feed", publish.BuiltInFeedID, "feed that holds the package")
 	c.Flags().StringVar(&o.TargetRole, "target-role", "web", "the runbook's target_role: targets are <role>-blue/<role>-green, the package goes to <role>-idle")
 	c.Flags().BoolVar(&o.Approval, "approval", false, "add a Manual Intervention before promote")
 	c.Flags().StringVar(&o.ProdEnvironment, "prod-environment", "Production", "env-swap: the production environment (the swap runs there)")

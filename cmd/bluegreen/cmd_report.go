@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
 	"github.com/bluegreen-deploy/bluegreen/internal/state"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/report"
 )
 
@@ -146,7 +146,7 @@ func attachHTMLReport(a *app) error {
 		return err
 	}
 	// The name says what it is among the deployment's artifacts.
-	return octopus.NewWriter(a.service).CreateArtifact(abs, "bluegreen-report-"+filepath.Base(abs), fi.Size())
+	return servicemsg.NewWriter(a.service).CreateArtifact(abs, "bluegreen-report-"+filepath.Base(abs), fi.Size())
 }
 
 // defaultStateDir is the file store's directory when --state is not given.

@@ -7,10 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
-
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 	"github.com/bluegreen-deploy/bluegreen/steps"
+	"github.com/spf13/cobra"
 )
 
 // newTemplatesCmd is `bluegreen templates`: the Octopus step templates
@@ -32,7 +31,7 @@ so exporting an unchanged registry rewrites nothing. Every file is checked
 against the Library's rules before the command succeeds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := octopus.Export(out, steps.Default, time.Now())
+			res, err := templates.Export(out, steps.Default, time.Now())
 			if err != nil {
 				return err
 			}
@@ -44,7 +43,7 @@ against the Library's rules before the command succeeds.`,
 				}
 				files[f] = b
 			}
-			if errs := octopus.ValidateLibrary(files); len(errs) > 0 {
+			if errs := templates.ValidateLibrary(files); len(errs) > 0 {
 				msgs := make([]string, len(errs))
 				for i, e := range errs {
 					msgs[i] = e.Error()

@@ -6,8 +6,8 @@ import (
 	"io"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/engine"
-	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 )
 
 // Exit codes, as the CLI contract defines them.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
 	"github.com/bluegreen-deploy/bluegreen/internal/pgtest"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 )
 
 // injectedSet and injectedArtifact are service messages an attacker (or an
@@ -74,7 +74,7 @@ func TestOctopusOutputObeysOnlyOurMessages(t *testing.T) {
 		t.Fatalf("step run: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	assertOnlyOurs(t, out.String(), dir)
-	vars, _ := octopus.Variables(mustDecode(t, bytes.NewBufferString(out.String())))
+	vars, _ := servicemsg.Variables(mustDecode(t, bytes.NewBufferString(out.String())))
 	if vars["stdout"] != injectedSet+"\n"+injectedArtifact {
 		t.Errorf("step run: the command's output must arrive intact as the stdout variable, got %q", vars["stdout"])
 	}
@@ -91,7 +91,7 @@ func TestOctopusOutputObeysOnlyOurMessages(t *testing.T) {
 // than blue or green, an artifact other than the run report.
 func assertOnlyOurs(t *testing.T, stdout, reportDir string) {
 	t.Helper()
-	msgs, err := octopus.Decode(strings.NewReader(stdout))
+	msgs, err := servicemsg.Decode(strings.NewReader(stdout))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,11 +100,11 @@ func assertOnlyOurs(t *testing.T, stdout, reportDir string) {
 		case "setVariable":
 			name, value := m.Attrs["name"], m.Attrs["value"]
 			switch {
-			case name == octopus.VarLive || name == octopus.VarIdle:
+			case name == servicemsg.VarLive || name == servicemsg.VarIdle:
 				if value != "blue" && value != "green" {
 					t.Errorf("%s set to %q", name, value)
 				}
-			case name == octopus.VarRunID, strings.HasPrefix(name, "BlueGreen.Steps."),
+			case name == servicemsg.VarRunID, strings.HasPrefix(name, "BlueGreen.Steps."),
 				// step run names outputs by themselves
 				name == "stdout", name == "stderr", name == "exit_code":
 			default:
@@ -212,7 +212,7 @@ func TestOctopusOutputStepSharesStdout(t *testing.T) {
 	if code := Main([]string{"run", rb, "--octopus-output", "--state", filepath.Join(dir, "st")}, nil, &out, &errb); code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
 	}
-	vars, _ := octopus.Variables(mustDecode(t, bytes.NewBufferString(out.String())))
+	vars, _ := servicemsg.Variables(mustDecode(t, bytes.NewBufferString(out.String())))
 	if vars["Custom.Colour"] != "green" {
 		t.Errorf("octopus.output's variable is not in the step's stdout: %v", vars)
 	}

@@ -10,25 +10,25 @@ import (
 	"reflect"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/engine"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 func init() {
 	octopusSink = newOctopusSink
 	octopusStdout = func(w io.Writer) (io.Writer, io.Writer) {
-		st := octopus.NewStdout(w)
-		octopus.SetShared(st)
+		st := servicemsg.NewStdout(w)
+		servicemsg.SetShared(st)
 		return st, st.Text()
 	}
-	octopusRelease = func() { octopus.SetShared(nil) }
+	octopusRelease = func() { servicemsg.SetShared(nil) }
 	reportStepOutputs = func(a *app, s *steps.Spec, out steps.Outputs) error {
-		r := octopus.NewReporter(a.service)
+		r := servicemsg.NewReporter(a.service)
 		r.SingleStep = true
-		return r.Handle(octopus.Event{Kind: octopus.StepFinished, Outputs: out, Spec: s})
+		return r.Handle(servicemsg.Event{Kind: servicemsg.StepFinished, Outputs: out, Spec: s})
 	}
 	reportStepFailure = func(a *app, err error) {
-		_ = octopus.NewWriter(a.service).ResultMessage(err.Error())
+		_ = servicemsg.NewWriter(a.service).ResultMessage(err.Error())
 	}
 }
 
@@ -43,7 +43,7 @@ type reportEntry struct {
 // warnings at warning level, the failure as the step's result message, and
 // the whole event stream as a JSON run report attached as an artifact.
 func newOctopusSink(a *app, rb *engine.Runbook) engine.Sink {
-	rep := octopus.NewReporter(a.service)
+	rep := servicemsg.NewReporter(a.service)
 	var report []reportEntry
 	fail := func(err error) {
 		if err != nil {
@@ -54,7 +54,7 @@ func newOctopusSink(a *app, rb *engine.Runbook) engine.Sink {
 		report = append(report, reportEntry{Type: reflect.TypeOf(e).Elem().Name(), Event: e})
 		switch ev := e.(type) {
 		case *engine.RunStarted:
-			fail(rep.Handle(octopus.Event{Kind: octopus.RunStarted, RunID: ev.RunID, Live: ev.Live, Idle: ev.Idle}))
+			fail(rep.Handle(servicemsg.Event{Kind: servicemsg.RunStarted, RunID: ev.RunID, Live: ev.Live, Idle: ev.Idle}))
 		case *engine.StepFinished:
 			out := steps.Outputs{}
 			for k, v := range ev.Outputs {
@@ -64,21 +64,21 @@ func newOctopusSink(a *app, rb *engine.Runbook) engine.Sink {
 				out[k] = v
 			}
 			spec, _ := steps.Lookup(ev.Kind)
-			fail(rep.Handle(octopus.Event{Kind: octopus.StepFinished, RunID: ev.RunID, StepID: ev.ID, Outputs: out, Spec: spec}))
+			fail(rep.Handle(servicemsg.Event{Kind: servicemsg.StepFinished, RunID: ev.RunID, StepID: ev.ID, Outputs: out, Spec: spec}))
 		case *engine.Message:
 			if ev.Level == "warn" {
-				fail(rep.Handle(octopus.Event{Kind: octopus.Warning, Message: ev.Text}))
+				fail(rep.Handle(servicemsg.Event{Kind: servicemsg.Warning, Message: ev.Text}))
 			}
 		case *engine.GateEvaluated:
 			if ev.Verdict == engine.VerdictError {
-				fail(rep.Handle(octopus.Event{Kind: octopus.Warning, Message: fmt.Sprintf("gate %s: poll %d failed: %s", ev.Label, ev.Attempt, ev.Error)}))
+				fail(rep.Handle(servicemsg.Event{Kind: servicemsg.Warning, Message: fmt.Sprintf("gate %s: poll %d failed: %s", ev.Label, ev.Attempt, ev.Error)}))
 			}
 		case *engine.UndoApplied:
 			msg := fmt.Sprintf("rolled back %s (%s)", ev.Path, ev.Undo.Kind)
 			if ev.Error != "" {
 				msg = fmt.Sprintf("undo of %s failed: %s", ev.Path, ev.Error)
 			}
-			fail(rep.Handle(octopus.Event{Kind: octopus.Warning, Message: msg}))
+			fail(rep.Handle(servicemsg.Event{Kind: servicemsg.Warning, Message: msg}))
 		case *engine.RunFinished:
 			path, err := writeReport(ev.RunID, report)
 			fail(err)
@@ -87,7 +87,7 @@ func newOctopusSink(a *app, rb *engine.Runbook) engine.Sink {
 			if ev.Error != "" {
 				runErr = errors.New(ev.Error)
 			}
-			fail(rep.Handle(octopus.Event{Kind: octopus.RunFinished, RunID: ev.RunID, Live: ev.Live, Idle: rb.Other(ev.Live), Err: runErr, ReportPath: path}))
+			fail(rep.Handle(servicemsg.Event{Kind: servicemsg.RunFinished, RunID: ev.RunID, Live: ev.Live, Idle: rb.Other(ev.Live), Err: runErr, ReportPath: path}))
 		}
 	}
 }

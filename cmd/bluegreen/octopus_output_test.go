@@ -3,12 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 )
 
 const octoRunbook = `version: 1
@@ -49,15 +48,15 @@ func TestOctopusOutputDecodes(t *testing.T) {
 	if strings.Contains(out.String(), "tok-SECRET-42") {
 		t.Fatal("the sensitive input reached stdout")
 	}
-	msgs, err := octopus.Decode(&out)
+	msgs, err := servicemsg.Decode(&out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars, _ := octopus.Variables(msgs)
-	if vars[octopus.VarLive] != "green" || vars[octopus.VarIdle] != "blue" || vars[octopus.VarRunID] == "" {
+	vars, _ := servicemsg.Variables(msgs)
+	if vars[servicemsg.VarLive] != "green" || vars[servicemsg.VarIdle] != "blue" || vars[servicemsg.VarRunID] == "" {
 		t.Errorf("colour variables = %v", vars)
 	}
-	if got := vars[octopus.StepOutputVar("say", "stdout")]; got != "hello ***\n" {
+	if got := vars[servicemsg.StepOutputVar("say", "stdout")]; got != "hello ***\n" {
 		t.Errorf("step output = %q, want the output with the secret masked", got)
 	}
 	var artifact string
@@ -83,7 +82,7 @@ func TestOctopusOutputDecodes(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("failing run: exit %d", code)
 	}
-	msgs, _ = octopus.Decode(&out)
+	msgs, _ = servicemsg.Decode(&out)
 	var result string
 	for _, m := range msgs {
 		if m.Name == "resultMessage" {
@@ -96,15 +95,15 @@ func TestOctopusOutputDecodes(t *testing.T) {
 
 	out.Reset()
 	code = Main([]string{"step", "run", "host.exec", "--param", "command=[echo, one]", "--octopus-output"}, nil, &out, &errb)
-	vars, _ = octopus.Variables(mustDecode(t, &out))
+	vars, _ = servicemsg.Variables(mustDecode(t, &out))
 	if code != 0 || vars["stdout"] != "one\n" || vars["exit_code"] != "0" {
 		t.Errorf("step run: exit %d, variables %v", code, vars)
 	}
 }
 
-func mustDecode(t *testing.T, b *bytes.Buffer) []octopus.Message {
+func mustDecode(t *testing.T, b *bytes.Buffer) []servicemsg.Message {
 	t.Helper()
-	m, err := octopus.Decode(b)
+	m, err := servicemsg.Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}

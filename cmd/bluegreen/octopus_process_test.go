@@ -8,6 +8,7 @@ import (
 
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 )
 
 // processServer is an Octopus server with the step templates synced, a
@@ -81,7 +82,7 @@ func TestOctopusProcessCreatesOnceAndKeepsForeignSteps(t *testing.T) {
 	if p["Version"] != float64(2) && p["Version"] != 2 {
 		t.Errorf("Version %v after one write, want 2", p["Version"])
 	}
-	tmpl := srv.Template(space, octopus.RunbookTemplateName)
+	tmpl := srv.Template(space, templates.RunbookTemplateName)
 	for _, phase := range []string{"prepare", "promote", "cleanup"} {
 		_, a, props := stepNamed(t, p, "Blue-Green "+phase)
 		if props["BlueGreen.Runbook.Phase"] != phase || props["Octopus.Action.Template.Id"] != tmpl["Id"] || a["ActionType"] != tmpl["ActionType"] {

@@ -1,12 +1,12 @@
-// Package octopus connects bluegreen to Octopus Deploy: it turns the step
-// registry into step templates in the Octopus Library's JSON format, keeps
-// those templates in sync on a server, pushes the bluegreen binary to the
-// built-in package feed, wraps the go-octopusdeploy client for the
-// steps/octopus provider, and writes the service messages (output
-// variables, artifacts, warnings) that Octopus reads from a step's stdout.
+// Package octopus is bluegreen's client for the Octopus Deploy API: it
+// connects to one space of a server (connect.go), gives every call the
+// caller's context and keeps the API key out of error texts (ctxclient.go),
+// and reads and writes resources as the server's own JSON (raw.go), so that
+// a write-back changes only the fields bluegreen owns.
 //
-// The template file format has its own structs (Template, Parameter,
-// PackageRef) because go-octopusdeploy's ActionTemplate drops fields the
-// Library needs ($Meta, Category, StepPackageId) and cannot decode every
-// value the Library holds; sync maps between the two.
+// The rest of the Octopus side sits in packages below it, each depending
+// on this one or on none: servicemsg writes the service messages Octopus
+// reads from a step's stdout, templates turns the step registry into step
+// templates, and publish puts templates, the bluegreen package and a
+// deployment process on a server through this client.
 package octopus

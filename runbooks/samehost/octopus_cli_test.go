@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/nginxtest"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
 )
 
 // TestPrepareSetsIdleDirForOctopus runs prepare as the Run runbook
@@ -54,7 +54,7 @@ func TestPrepareSetsIdleDirForOctopus(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("prepare: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 	}
-	msgs, err := octopus.Decode(bytes.NewReader(stdout.Bytes()))
+	msgs, err := servicemsg.Decode(bytes.NewReader(stdout.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}

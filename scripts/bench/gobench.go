@@ -111,7 +111,7 @@ func engineTables(w io.Writer, gb goBench) {
 		fmt.Fprintln(w)
 	}
 	if r := gb["BenchmarkSyncAllTemplates"]; r != nil {
-		fmt.Fprintln(w, "### Octopus: `octopus sync` of every step template (from `go test ./internal/octopus -bench`, against octopustest)")
+		fmt.Fprintln(w, "### Octopus: `octopus sync` of every step template (from `go test ./internal/octopus/publish -bench`, against octopustest)")
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "| sync | templates | time | API calls | of which writes |")
 		fmt.Fprintln(w, "|---|---|---|---|---|")

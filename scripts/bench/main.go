@@ -27,7 +27,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/publish"
 )
 
 func main() {
@@ -176,7 +176,7 @@ func sizes(ctx context.Context, w io.Writer, bin string, pkg bool) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		path, err := octopus.BuildPackage(ctx, octopus.BuildOptions{
+		path, err := publish.BuildPackage(ctx, publish.BuildOptions{
 			Version: "0.0.0-bench", Binaries: map[string]string{runtime.GOARCH: bin}, OutDir: dir,
 		})
 		if err != nil {
@@ -186,7 +186,7 @@ func sizes(ctx context.Context, w io.Writer, bin string, pkg bool) error {
 		if err != nil {
 			return err
 		}
-		row("Octopus package bluegreen.<version>.tar.gz (linux-amd64 + linux-arm64, `octopus.BuildPackage`)", fi.Size())
+		row("Octopus package bluegreen.<version>.tar.gz (linux-amd64 + linux-arm64, `publish.BuildPackage`)", fi.Size())
 	}
 	fmt.Fprintln(w)
 	return nil

@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
+	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 )
 
 // restoreWorld is a group scaled in to 0 whose undo raises it back to 2;
@@ -41,14 +43,7 @@ func restoreWorld(tgHealthy bool) (*fakeASG, *fakeELB, steps.Undo) {
 
 func runUndo(t *testing.T, s *asgScale, params map[string]any) error {
 	t.Helper()
-	p, errs := lookup(t, "aws.asg.scale").Bind(params)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	call := nopCall(p)
-	call.Undoing = true
-	_, err := s.Run(ctxBG(), call)
-	return err
+	return steptest.Run(context.Background(), t, "aws.asg.scale", params, steptest.Options{Step: s, Undoing: true}).Err
 }
 
 func TestASGScaleUndoWaitsForTargetGroupHealth(t *testing.T) {
@@ -85,8 +80,8 @@ func TestASGScaleUndoThatCannotGetHealthyHalts(t *testing.T) {
 		}
 	}
 	// The same wait in a forward run is an ordinary failure.
-	p, _ := lookup(t, "aws.asg.scale").Bind(map[string]any{"group": "web", "desired": 2, "wait": true, "wait_timeout": "20ms", "poll": "1ms"})
-	if _, err := (&asgScale{api: api, elb: elb}).Run(ctxBG(), nopCall(p)); err == nil || steps.IsHalt(err) {
+	fwd := map[string]any{"group": "web", "desired": 2, "wait": true, "wait_timeout": "20ms", "poll": "1ms"}
+	if err := steptest.Run(context.Background(), t, "aws.asg.scale", fwd, steptest.Options{Step: &asgScale{api: api, elb: elb}}).Err; err == nil || steps.IsHalt(err) {
 		t.Fatalf("forward wait error %v, want a plain failure", err)
 	}
 }

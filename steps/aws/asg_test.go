@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
+	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 )
 
 func TestASGDescribeCountsStates(t *testing.T) {
@@ -139,11 +141,9 @@ func TestASGScale(t *testing.T) {
 
 func TestASGScaleJournalFailureChangesNothing(t *testing.T) {
 	api := &fakeASG{groups: map[string]*asgtypes.AutoScalingGroup{"web": newGroup("web", 0, 0, 4, 0)}}
-	spec := lookup(t, "aws.asg.scale")
-	p, _ := spec.Bind(map[string]any{"group": "web", "desired": 3})
-	call := nopCall(p)
-	call.BeforeChange = func(steps.Undo) error { return errors.New("journal disk full") }
-	if _, err := (&asgScale{api: api}).Run(ctxBG(), call); err == nil || !strings.Contains(err.Error(), "journal disk full") {
+	full := func(steps.Undo) error { return errors.New("journal disk full") }
+	r := steptest.Run(context.Background(), t, "aws.asg.scale", map[string]any{"group": "web", "desired": 3}, steptest.Options{Step: &asgScale{api: api}, Journal: full})
+	if err := r.Err; err == nil || !strings.Contains(err.Error(), "journal disk full") {
 		t.Fatalf("error %v, want the journal's", err)
 	}
 	if len(api.updates) != 0 {

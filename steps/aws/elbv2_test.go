@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -129,7 +130,7 @@ func TestELBSetWeights(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fw, _ := readForward(ctxBG(), api, strOf(c.params["listener"]), strOf(c.params["rule"]))
+			fw, _ := readForward(context.Background(), api, strOf(c.params["listener"]), strOf(c.params["rule"]))
 			if got := fw.weights(); !reflect.DeepEqual(got, c.want) {
 				t.Errorf("AWS holds %v, want %v", got, c.want)
 			}
@@ -145,7 +146,7 @@ func TestELBSetWeights(t *testing.T) {
 			if _, _, err := runStep(t, undos[0].Kind, &elbSetWeights{api: api}, undos[0].Params); err != nil {
 				t.Fatal(err)
 			}
-			fw, _ = readForward(ctxBG(), api, strOf(c.params["listener"]), strOf(c.params["rule"]))
+			fw, _ = readForward(context.Background(), api, strOf(c.params["listener"]), strOf(c.params["rule"]))
 			for arn, w := range c.wantUndo["weights"].(map[string]any) {
 				if fw.weights()[arn] != w {
 					t.Errorf("after undo %s has weight %d, want %v", arn, fw.weights()[arn], w)

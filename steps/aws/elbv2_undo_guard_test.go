@@ -1,12 +1,14 @@
 package aws
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
+	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 )
 
 // An undo of set-weights never raises the weight of a target group with
@@ -36,13 +38,8 @@ func TestELBSetWeightsUndoRefusesAnEmptyTargetGroup(t *testing.T) {
 				listeners: map[string][]elbtypes.Action{lsn: {forward(tgBlue, 0, tgGreen, 100)}},
 				health:    map[string][]elbtypes.TargetHealthDescription{tgBlue: c.blue},
 			}
-			p, errs := lookup(t, "aws.elbv2.set-weights").Bind(map[string]any{"listener": lsn, "weights": map[string]any{tgBlue: 100, tgGreen: 0}})
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			call := nopCall(p)
-			call.Undoing = true
-			_, err := (&elbSetWeights{api: api}).Run(ctxBG(), call)
+			raw := map[string]any{"listener": lsn, "weights": map[string]any{tgBlue: 100, tgGreen: 0}}
+			err := steptest.Run(context.Background(), t, "aws.elbv2.set-weights", raw, steptest.Options{Step: &elbSetWeights{api: api}, Undoing: true}).Err
 			if c.halted {
 				if !steps.IsHalt(err) || !strings.Contains(err.Error(), "web-blue") || !strings.Contains(err.Error(), "no healthy target") {
 					t.Fatalf("error %v, want a halt naming the empty target group", err)

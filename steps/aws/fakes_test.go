@@ -20,47 +20,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/smithy-go"
-	"github.com/rs/zerolog"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
+	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 )
 
 // runStep binds raw params through the kind's spec, as the engine does,
-// runs the step and returns its outputs and the undos it journaled.
+// runs step (a fresh one from the spec when nil) and returns its outputs
+// and the undos it journaled. Params that break the spec's rules come back
+// as the step's error, and the run is held to the spec's promises.
 func runStep(t *testing.T, kind string, step steps.Step, raw map[string]any) (steps.Outputs, []steps.Undo, error) {
 	t.Helper()
-	spec, ok := steps.Lookup(kind)
-	if !ok {
-		t.Fatalf("kind %s is not registered", kind)
-	}
-	p, errs := spec.Bind(raw)
-	if len(errs) > 0 {
-		// The spec's rules catch bad params before the step runs, as the
-		// engine does: the test sees them as the step's error.
-		return nil, nil, fmt.Errorf("bind %s: %v", kind, errs)
-	}
-	var undos []steps.Undo
-	call := &steps.Call{Params: p, Log: zerolog.Nop(), BeforeChange: func(u steps.Undo) error {
-		if !spec.Mutates {
-			t.Fatalf("%s is not declared as mutating but called BeforeChange", kind)
-		}
-		undos = append(undos, u)
-		return nil
-	}}
-	out, err := step.Run(context.Background(), call)
-	if err == nil {
-		for _, o := range spec.Outputs {
-			if _, ok := out[o.Name]; !ok {
-				t.Errorf("%s: declared output %q missing", kind, o.Name)
-			}
-		}
-		for k := range out {
-			if spec.Output(k) == nil {
-				t.Errorf("%s: output %q is not declared", kind, k)
-			}
-		}
-	}
-	return out, undos, err
+	r := steptest.Run(context.Background(), t, kind, raw, steptest.Options{Step: step, BindErrors: true, CheckSpec: true})
+	return r.Out, r.Undos, r.Err
 }
 
 // apiErr is what the SDK returns for an error answer.

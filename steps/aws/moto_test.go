@@ -35,8 +35,7 @@ func moto(t *testing.T, o awstest.Options) *awstest.Topology {
 // real runs a kind with a fresh step from the registry (no fakes).
 func real(t *testing.T, kind string, params map[string]any) (steps.Outputs, []steps.Undo, error) {
 	t.Helper()
-	spec, _ := steps.Lookup(kind)
-	return runStep(t, kind, spec.New(), params)
+	return runStep(t, kind, nil, params)
 }
 
 func mustReal(t *testing.T, kind string, params map[string]any) (steps.Outputs, []steps.Undo) {

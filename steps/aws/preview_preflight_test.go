@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 )
 
 // TestMotoPreviewPreflight: before a run changes anything, a preview
 // rule's listener and target group must both exist; a wrong one is named.
 func TestMotoPreviewPreflight(t *testing.T) {
 	topo := moto(t, awstest.Options{SharedALB: true})
-	spec := lookup(t, "aws.elbv2.preview")
+	spec := steptest.Spec(t, "aws.elbv2.preview")
 	all := func(string) bool { return true }
 	run := func(raw map[string]any) map[string]string {
 		p, errs := spec.Bind(raw)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
+	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 	"github.com/rs/zerolog"
 )
 
@@ -14,19 +15,12 @@ import (
 // does, and runs a fresh step with a logger that writes JSON into logs.
 func run(ctx context.Context, t *testing.T, kind string, raw map[string]any, logs *bytes.Buffer) (steps.Outputs, error) {
 	t.Helper()
-	spec, ok := steps.Lookup(kind)
-	if !ok {
-		t.Fatalf("kind %s is not registered", kind)
-	}
-	p, errs := spec.Bind(raw)
-	if len(errs) > 0 {
-		t.Fatalf("bind %s: %v", kind, errs)
-	}
 	log := zerolog.Nop()
 	if logs != nil {
 		log = zerolog.New(logs).Level(zerolog.TraceLevel)
 	}
-	return spec.New().Run(ctx, &steps.Call{Params: p, Log: log, BeforeChange: steps.NoChange})
+	r := steptest.Run(ctx, t, kind, raw, steptest.Options{Log: log})
+	return r.Out, r.Err
 }
 
 // logLines decodes the JSON log lines written by run.

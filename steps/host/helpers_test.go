@@ -2,11 +2,10 @@ package host
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
-	"github.com/rs/zerolog"
+	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 )
 
 // undoLog records the undos a step journals.
@@ -30,20 +29,14 @@ func run(t *testing.T, kind string, raw map[string]any, l *undoLog) (steps.Outpu
 	return runCtx(context.Background(), t, kind, raw, l, false)
 }
 
+// runCtx is run under ctx; undoing marks the run as an undo being applied.
+// Params that break the spec's rules come back as the step's error: the
+// engine refuses them before the step runs.
 func runCtx(ctx context.Context, t *testing.T, kind string, raw map[string]any, l *undoLog, undoing bool) (steps.Outputs, error) {
 	t.Helper()
-	spec, ok := steps.Lookup(kind)
-	if !ok {
-		t.Fatalf("kind %s is not registered", kind)
-	}
-	p, errs := spec.Bind(raw)
-	if len(errs) > 0 {
-		// The spec's rules catch bad params before the step runs, as the
-		// engine does: the test sees them as the step's error.
-		return nil, fmt.Errorf("bind %s: %v", kind, errs)
-	}
 	if l == nil {
 		l = &undoLog{}
 	}
-	return spec.New().Run(ctx, &steps.Call{Params: p, Log: zerolog.Nop(), BeforeChange: l.before, Undoing: undoing})
+	r := steptest.Run(ctx, t, kind, raw, steptest.Options{Journal: l.before, Undoing: undoing, BindErrors: true})
+	return r.Out, r.Err
 }

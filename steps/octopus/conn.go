@@ -7,7 +7,7 @@
 // v2.115.0). The connection comes from OCTOPUS_URL, OCTOPUS_API_KEY and
 // OCTOPUS_SPACE, which the generated Octopus templates set from the
 // running deployment, or from the optional params server, api_key and
-// space (octopus.ConnectionParams).
+// space (templates.ConnectionParams).
 package octopus
 
 import (
@@ -23,6 +23,7 @@ import (
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projects"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -52,7 +53,7 @@ func connect(ctx context.Context, p steps.Params) (*octopus.Client, error) {
 
 // withConnection appends the connection params to a step's own params.
 func withConnection(ps ...steps.Param) []steps.Param {
-	return append(ps, octopus.ConnectionParams...)
+	return append(ps, templates.ConnectionParams...)
 }
 
 // withConnectionOf adds to an undo's params the connection params the step

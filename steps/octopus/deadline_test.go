@@ -7,14 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/bluegreen-deploy/bluegreen/internal/engine"
-	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/blackhole"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/steps"
+	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 )
 
 // clientTimeout is the Octopus HTTP client's own per-call timeout: before
@@ -25,15 +24,10 @@ const clientTimeout = 60 * time.Second
 // runWithin runs a step under a context that ends after d.
 func runWithin(t *testing.T, d time.Duration, kind string, raw map[string]any) (time.Duration, error) {
 	t.Helper()
-	spec, _ := steps.Lookup(kind)
-	params, errs := spec.Bind(raw)
-	if len(errs) > 0 {
-		t.Fatalf("bind: %v", errs)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	start := time.Now()
-	_, err := spec.New().Run(ctx, &steps.Call{Params: params, Log: zerolog.Nop(), BeforeChange: steps.NoChange})
+	err := steptest.Run(ctx, t, kind, raw, steptest.Options{}).Err
 	return time.Since(start), err
 }
 

@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
 	"github.com/bluegreen-deploy/bluegreen/steps"
+	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 )
 
 // fixture is a server with one project, two environments and four
@@ -44,18 +44,8 @@ func newFixture(t *testing.T) *fixture {
 // its outputs and the undos it journaled.
 func run(t *testing.T, kind string, raw map[string]any, undoing bool) (steps.Outputs, []steps.Undo, error) {
 	t.Helper()
-	spec, ok := steps.Lookup(kind)
-	if !ok {
-		t.Fatalf("%s is not registered", kind)
-	}
-	params, errs := spec.Bind(raw)
-	if len(errs) > 0 {
-		t.Fatalf("bind %s: %v", kind, errs)
-	}
-	var undos []steps.Undo
-	out, err := spec.New().Run(context.Background(), &steps.Call{Params: params, Log: zerolog.Nop(), Undoing: undoing,
-		BeforeChange: func(u steps.Undo) error { undos = append(undos, u); return nil }})
-	return out, undos, err
+	r := steptest.Run(context.Background(), t, kind, raw, steptest.Options{Undoing: undoing})
+	return r.Out, r.Undos, r.Err
 }
 
 func mustRun(t *testing.T, kind string, raw map[string]any) (steps.Outputs, []steps.Undo) {
@@ -285,11 +275,11 @@ func TestOutputWritesServiceMessages(t *testing.T) {
 	if out["count"] != 3 {
 		t.Errorf("count %v", out["count"])
 	}
-	msgs, err := octopus.Decode(&buf)
+	msgs, err := servicemsg.Decode(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vals, sens := octopus.Variables(msgs)
+	vals, sens := servicemsg.Variables(msgs)
 	want := map[string]string{"Live": "green", "Weights": "[10, 50]", "Quote": "it's ]"}
 	for k, v := range want {
 		if vals[k] != v || sens[k] {

@@ -2,12 +2,11 @@ package octopus
 
 import (
 	"context"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
+	"github.com/bluegreen-deploy/bluegreen/steps"
 	"io"
 	"os"
 	"sort"
-
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
-	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 // stdout is where octopus.output writes; Octopus reads service messages
@@ -38,7 +37,7 @@ func init() {
 func setOutputs(_ context.Context, call *steps.Call) (steps.Outputs, error) {
 	// In Octopus mode the CLI's shared stdout: the messages then keep their
 	// place among the (neutralised) log lines.
-	w := octopus.NewWriter(octopus.Shared(stdout))
+	w := servicemsg.NewWriter(servicemsg.Shared(stdout))
 	values := call.Params.Map("values")
 	names := make([]string, 0, len(values))
 	for k := range values {

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/blackhole"
-	"github.com/bluegreen-deploy/bluegreen/steps"
-	"github.com/rs/zerolog"
+	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 )
 
 // TestHungServerFailsTheCall: a PostgreSQL address that accepts the
@@ -17,15 +16,10 @@ import (
 // one, so even a statement with timeout 0 cannot hang on connecting.
 func TestHungServerFailsTheCall(t *testing.T) {
 	dsn := "postgres://app:pw@" + blackhole.Listen(t) + "/app?sslmode=disable"
-	spec, _ := steps.Lookup("sql.query")
-	params, errs := spec.Bind(map[string]any{"dsn": dsn, "query": "SELECT 1", "timeout": "0s"})
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := spec.New().Run(ctx, &steps.Call{Params: params, Log: zerolog.Nop(), BeforeChange: steps.NoChange})
+	err := steptest.Run(ctx, t, "sql.query", map[string]any{"dsn": dsn, "query": "SELECT 1", "timeout": "0s"}, steptest.Options{}).Err
 	took := time.Since(start)
 	if err == nil || took >= DefaultConnectTimeout {
 		t.Fatalf("after %s: err = %v; want the caller's deadline", took, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bluegreen-deploy/bluegreen/internal/pgtest"
 	"github.com/bluegreen-deploy/bluegreen/steps"
+	"github.com/bluegreen-deploy/bluegreen/steps/steptest"
 	"github.com/rs/zerolog"
 )
 
@@ -32,55 +33,36 @@ type run struct {
 // tests can check that the undo came first.
 func runStep(t *testing.T, kind string, step steps.Step, raw map[string]any, db *fakeDB, journalErr error) *run {
 	t.Helper()
-	spec, ok := steps.Lookup(kind)
-	if !ok {
-		t.Fatalf("%s is not registered", kind)
-	}
-	params, errs := spec.Bind(raw)
-	if len(errs) > 0 {
-		t.Fatalf("bind %s: %v", kind, errs)
-	}
 	r := &run{}
-	call := &steps.Call{
-		Params: params,
-		Log:    zerolog.New(&r.log).Level(zerolog.DebugLevel),
-		BeforeChange: func(u steps.Undo) error {
-			if db != nil {
-				db.note("undo")
-			}
-			if journalErr != nil {
-				return journalErr
-			}
-			r.undos = append(r.undos, u)
-			return nil
-		},
+	journal := func(steps.Undo) error {
+		if db != nil {
+			db.note("undo")
+		}
+		return journalErr
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	r.out, r.err = step.Run(ctx, call)
+	res := steptest.Run(ctx, t, kind, raw, steptest.Options{Step: step, Log: debugLog(&r.log), Journal: journal})
+	r.out, r.undos, r.err = res.Out, res.Undos, res.Err
 	return r
 }
 
 // undoing runs a journaled undo the way a rollback does.
 func undoing(t *testing.T, step steps.Step, u steps.Undo) *run {
 	t.Helper()
-	spec, _ := steps.Lookup(u.Kind)
-	params, errs := spec.Bind(u.Params)
-	if len(errs) > 0 {
-		t.Fatalf("bind undo %s: %v", u.Kind, errs)
-	}
 	r := &run{}
-	call := &steps.Call{
-		Params:  params,
-		Log:     zerolog.New(&r.log).Level(zerolog.DebugLevel),
-		Undoing: true,
-		BeforeChange: func(steps.Undo) error {
-			t.Errorf("%s journaled an undo while it was itself being undone", u.Kind)
-			return nil
-		},
+	journal := func(steps.Undo) error {
+		t.Errorf("%s journaled an undo while it was itself being undone", u.Kind)
+		return nil
 	}
-	r.out, r.err = step.Run(context.Background(), call)
+	res := steptest.Run(context.Background(), t, u.Kind, u.Params, steptest.Options{Step: step, Log: debugLog(&r.log), Undoing: true, Journal: journal})
+	r.out, r.err = res.Out, res.Err
 	return r
+}
+
+// debugLog is a step logger that writes JSON at debug level into buf.
+func debugLog(buf *bytes.Buffer) zerolog.Logger {
+	return zerolog.New(buf).Level(zerolog.DebugLevel)
 }
 
 // fakeDB is a database that records calls and answers from a script.

@@ -1,12 +1,12 @@
-package octopus_test
+package publish_test
 
 import (
 	"encoding/json"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/publish"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 	"strings"
 	"testing"
-
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
 )
 
 // TestSyncWritesOnlyWhatItOwns: sync finds a template under its old
@@ -24,7 +24,7 @@ func TestSyncWritesOnlyWhatItOwns(t *testing.T) {
 	id := srv.AddTemplateJSON(c.SpaceID, old)
 	before := srv.Template(c.SpaceID, "Blue/Green - Log")
 
-	res, err := octopus.Sync(c, octopus.Generate(registry("Logs a message.")), octopus.SyncOptions{})
+	res, err := publish.Sync(c, templates.Generate(registry("Logs a message.")), publish.SyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestSyncWritesOnlyWhatItOwns(t *testing.T) {
 func TestSyncUpdatesGitStoredUsages(t *testing.T) {
 	srv := octopustest.New(t)
 	c := connect(t, srv)
-	if _, err := octopus.Sync(c, octopus.Generate(registry("v0")), octopus.SyncOptions{}); err != nil {
+	if _, err := publish.Sync(c, templates.Generate(registry("v0")), publish.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	id := srv.Template(c.SpaceID, "Blue-Green - Log")["Id"].(string)
@@ -72,7 +72,7 @@ func TestSyncUpdatesGitStoredUsages(t *testing.T) {
 	srv.AddUsage(c.SpaceID, id, octopustest.Usage{ProjectID: "Projects-2", ProcessID: "deploymentprocess-Projects-2", ActionID: "a2", ActionName: "Log", Branch: "main"})
 	srv.AddUsage(c.SpaceID, id, octopustest.Usage{ProjectID: "Projects-3", ProcessID: "deploymentprocess-Projects-3", ActionID: "a3", ActionName: "Log", Branch: "develop"})
 
-	res, err := octopus.Sync(c, octopus.Generate(registry("v1")), octopus.SyncOptions{UpdateUsages: true})
+	res, err := publish.Sync(c, templates.Generate(registry("v1")), publish.SyncOptions{UpdateUsages: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,18 +94,18 @@ func TestSyncUpdatesGitStoredUsages(t *testing.T) {
 	// listed as needing a manual change, and the sync goes on.
 	srv = octopustest.New(t)
 	c = connect(t, srv)
-	if _, err := octopus.Sync(c, octopus.Generate(registry("v0")), octopus.SyncOptions{}); err != nil {
+	if _, err := publish.Sync(c, templates.Generate(registry("v0")), publish.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	id = srv.Template(c.SpaceID, "Blue-Green - Log")["Id"].(string)
 	srv.AddUsage(c.SpaceID, id, octopustest.Usage{ProjectID: "Projects-4", ProcessID: "deploymentprocess-Projects-4", ActionID: "a4", ActionName: "Log", Branch: "main"})
 	srv.Inject(octopustest.Fault{Method: "POST", Path: "/actionsUpdate$", Status: 400})
-	res, err = octopus.Sync(c, octopus.Generate(registry("v1")), octopus.SyncOptions{UpdateUsages: true})
+	res, err = publish.Sync(c, templates.Generate(registry("v1")), publish.SyncOptions{UpdateUsages: true})
 	if err != nil {
 		t.Fatalf("a refused Git update must not fail the sync: %v", err)
 	}
 	att := res.NeedsAttention()
-	if len(att) != 1 || att[0].ActionID != "a4" || att[0].Outcome != octopus.OutcomeManualChange || att[0].GitRef != "main" ||
+	if len(att) != 1 || att[0].ActionID != "a4" || att[0].Outcome != publish.OutcomeManualChange || att[0].GitRef != "main" ||
 		len(att[0].Reasons["GitRef"]) != 1 || !strings.Contains(att[0].Reasons["GitRef"][0], "version 1") {
 		t.Errorf("needs attention: %+v", att)
 	}

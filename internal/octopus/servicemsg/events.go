@@ -1,4 +1,4 @@
-package octopus
+package servicemsg
 
 import (
 	"fmt"
@@ -74,9 +74,6 @@ type Reporter struct {
 
 // NewReporter returns a Reporter writing to out (normally os.Stdout).
 func NewReporter(out io.Writer) *Reporter { return &Reporter{w: NewWriter(out)} }
-
-// Writer returns the underlying service-message writer.
-func (r *Reporter) Writer() *Writer { return r.w }
 
 // Handle writes the service messages for one event. Values are formatted
 // with steps.FormatValue, so lists and maps arrive as YAML flow text that

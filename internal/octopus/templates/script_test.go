@@ -1,4 +1,4 @@
-package octopus
+package templates
 
 import (
 	"os"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
 )
 
 // runPrelude runs the templates' script prelude under bash as Calamari
@@ -60,7 +62,7 @@ echo "BIN=$bin"
 func TestPreludeRefusesOtherSystems(t *testing.T) {
 	for _, osName := range []string{"MINGW64_NT-10.0-19045", "CYGWIN_NT-10.0", "Darwin"} {
 		out, _, code := runPrelude(t, osName, "x86_64")
-		msgs, err := Decode(strings.NewReader(out))
+		msgs, err := servicemsg.Decode(strings.NewReader(out))
 		if err != nil {
 			t.Fatal(err)
 		}

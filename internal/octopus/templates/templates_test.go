@@ -1,4 +1,4 @@
-package octopus
+package templates
 
 import (
 	"bytes"
@@ -120,7 +120,7 @@ func TestGeneratedTemplateShape(t *testing.T) {
 	for name, want := range map[string]string{
 		"BlueGreen.zone": ControlSingleLine, "BlueGreen.weights": ControlMultiLine, "BlueGreen.tags": ControlMultiLine,
 		"BlueGreen.wait": ControlCheckbox, "BlueGreen.mode": ControlSelect, "BlueGreen.timeout": ControlSingleLine,
-		awsAccountParam: ControlAwsAccount, packageParam: ControlPackage,
+		AWSAccountParam: ControlAwsAccount, PackageParam: ControlPackage,
 	} {
 		if controls[name] != want {
 			t.Errorf("%s: control %q, want %q", name, controls[name], want)

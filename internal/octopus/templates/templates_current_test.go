@@ -1,15 +1,14 @@
-package octopus_test
+package templates_test
 
 import (
 	"flag"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
+	"github.com/bluegreen-deploy/bluegreen/steps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
-	"github.com/bluegreen-deploy/bluegreen/steps"
 
 	// Every provider, so that the registry holds every real step kind, as
 	// in cmd/bluegreen.
@@ -19,18 +18,18 @@ import (
 var updateTemplates = flag.Bool("update-templates", false, "export templates/ before checking it (what make generate does)")
 
 // templatesDir is the committed output of `make generate`.
-var templatesDir = filepath.Join("..", "..", "templates")
+var templatesDir = filepath.Join("..", "..", "..", "templates")
 
 // TestTemplatesCurrent fails when templates/ differs from what the
 // registry generates: a spec changed and `make generate` was not run.
 // With -update-templates it exports first.
 func TestTemplatesCurrent(t *testing.T) {
 	if *updateTemplates {
-		if _, err := octopus.Export(templatesDir, steps.Default, time.Now()); err != nil {
+		if _, err := templates.Export(templatesDir, steps.Default, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	diffs, err := octopus.Stale(templatesDir, steps.Default)
+	diffs, err := templates.Stale(templatesDir, steps.Default)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +52,7 @@ func TestTemplatesPassLibraryRules(t *testing.T) {
 	}
 	set := map[string][]byte{}
 	for _, f := range files {
-		if filepath.Base(f) == octopus.VersionsFile {
+		if filepath.Base(f) == templates.VersionsFile {
 			continue
 		}
 		b, err := os.ReadFile(f)
@@ -65,7 +64,7 @@ func TestTemplatesPassLibraryRules(t *testing.T) {
 	if len(set) == 0 {
 		t.Fatal("templates/ holds no templates; run `make generate`")
 	}
-	for _, err := range octopus.ValidateLibrary(set) {
+	for _, err := range templates.ValidateLibrary(set) {
 		t.Error(err)
 	}
 }

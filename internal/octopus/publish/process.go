@@ -1,4 +1,4 @@
-package octopus
+package publish
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 )
 
 // A deployment process for one strategy, as `bluegreen octopus process`
@@ -170,15 +172,15 @@ func desiredSteps(o ProcessOptions, tmpl map[string]any, envs map[string]string)
 		for k, v := range map[string]string{
 			"Octopus.Action.Template.Id":      str(tmpl["Id"]),
 			"Octopus.Action.Template.Version": strconv.Itoa(toInt(tmpl["Version"])),
-			runbookYAMLParam:                  o.RunbookYAML,
-			runbookPkgParam:                   "",
-			runbookInputs:                     inputLines(o),
-			runbookPhase:                      key,
-			runbookState:                      "#{if " + ProcessVarPrefix + "State}#{" + ProcessVarPrefix + "State}#{/if}",
-			apiKeyParam:                       "#{" + ProcessVarPrefix + "ApiKey}",
-			awsAccountParam:                   "#{" + ProcessVarPrefix + "AwsAccount}",
-			awsRegionParam:                    "#{" + ProcessVarPrefix + "AwsRegion}",
-			packageParam:                      `{"PackageId":"` + PackageName + `","FeedId":"` + BuiltInFeedID + `"}`,
+			templates.RunbookYAMLParam:        o.RunbookYAML,
+			templates.RunbookPackageParam:     "",
+			templates.RunbookInputsParam:      inputLines(o),
+			templates.RunbookPhaseParam:       key,
+			templates.RunbookStateParam:       "#{if " + ProcessVarPrefix + "State}#{" + ProcessVarPrefix + "State}#{/if}",
+			templates.APIKeyParam:             "#{" + ProcessVarPrefix + "ApiKey}",
+			templates.AWSAccountParam:         "#{" + ProcessVarPrefix + "AwsAccount}",
+			templates.AWSRegionParam:          "#{" + ProcessVarPrefix + "AwsRegion}",
+			templates.PackageParam:            `{"PackageId":"` + templates.PackageName + `","FeedId":"` + BuiltInFeedID + `"}`,
 		} {
 			s.props[k] = v
 		}

@@ -1,4 +1,4 @@
-package octopus
+package templates
 
 // Template is one step template in the format of the Octopus Library
 // (github.com/OctopusDeploy/Library, step-templates/*.json) and of the

@@ -1,4 +1,4 @@
-package octopus
+package publish
 
 import (
 	"archive/tar"
@@ -11,11 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/packages"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 )
 
 // PackageArchs are the platforms the bluegreen package carries; the
@@ -42,27 +43,6 @@ type BuildOptions struct {
 	Dir  string
 	// OutDir receives the package file (default: a new temporary directory).
 	OutDir string
-}
-
-// DefaultVersion is the package version of this binary: the module
-// version it was built as, or 0.0.0-dev.<commit time> for a build from a
-// work tree.
-func DefaultVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "0.0.0-dev"
-	}
-	if v := strings.TrimPrefix(bi.Main.Version, "v"); semverRe.MatchString(v) {
-		return v
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.time" {
-			if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
-				return "0.0.0-dev." + t.UTC().Format("20060102150405")
-			}
-		}
-	}
-	return "0.0.0-dev"
 }
 
 // BuildPackage writes bluegreen.<version>.tar.gz holding
@@ -93,7 +73,7 @@ func BuildPackage(ctx context.Context, opts BuildOptions) (string, error) {
 		}
 		bins[arch] = p
 	}
-	path := filepath.Join(out, fmt.Sprintf("%s.%s.tar.gz", PackageName, opts.Version))
+	path := filepath.Join(out, fmt.Sprintf("%s.%s.tar.gz", templates.PackageName, opts.Version))
 	if err := writeTarGz(path, bins); err != nil {
 		return "", err
 	}
@@ -171,7 +151,7 @@ type PushResult struct {
 
 // PushPackage uploads a package file to the space's built-in feed. Without
 // overwrite an existing version is an ErrPackageExists.
-func PushPackage(c *Client, file string, overwrite bool) (*PushResult, error) {
+func PushPackage(c *octopus.Client, file string, overwrite bool) (*PushResult, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, fmt.Errorf("open package: %w", err)

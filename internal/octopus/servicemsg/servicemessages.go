@@ -1,4 +1,4 @@
-package octopus
+package servicemsg
 
 import (
 	"encoding/base64"
@@ -91,11 +91,6 @@ func (w *Writer) Mask(value string) error {
 // of the lines that follow, stdout-default switches it back.
 func (w *Writer) Warning(text string) error {
 	return w.leveled("stdout-warning", text)
-}
-
-// Highlight prints text at highlight level (shown on the task summary).
-func (w *Writer) Highlight(text string) error {
-	return w.leveled("stdout-highlight", text)
 }
 
 func (w *Writer) leveled(level, text string) error {

@@ -1,4 +1,4 @@
-package octopus_test
+package publish_test
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/publish"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -16,7 +18,7 @@ import (
 // counted apart: an unchanged sync should write nothing. Connecting is
 // not counted.
 func BenchmarkSyncAllTemplates(b *testing.B) {
-	gen := octopus.Generate(steps.Default)
+	gen := templates.Generate(steps.Default)
 	var first, again time.Duration
 	var firstCalls, firstWrites, againCalls, againWrites int
 	writes := func(rs []octopustest.Request) int {
@@ -39,7 +41,7 @@ func BenchmarkSyncAllTemplates(b *testing.B) {
 		for pass := 0; pass < 2; pass++ {
 			before := len(srv.Requests())
 			start := time.Now()
-			if _, err := octopus.Sync(c, gen, octopus.SyncOptions{}); err != nil {
+			if _, err := publish.Sync(c, gen, publish.SyncOptions{}); err != nil {
 				b.Fatal(err)
 			}
 			took := time.Since(start)

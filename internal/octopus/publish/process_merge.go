@@ -1,4 +1,4 @@
-package octopus
+package publish
 
 import (
 	"encoding/json"
@@ -9,6 +9,9 @@ import (
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/environments"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/newclient"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projects"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 )
 
 // ProcessResult says what UpdateProcess did (or would do, in a dry run).
@@ -35,7 +38,7 @@ func (r *ProcessResult) Changed() bool {
 // not own are written back exactly as read, owned steps stay where they
 // are, missing ones are inserted beside their neighbours, and nothing is
 // written when nothing changed.
-func UpdateProcess(c *Client, o ProcessOptions) (*ProcessResult, error) {
+func UpdateProcess(c *octopus.Client, o ProcessOptions) (*ProcessResult, error) {
 	if o.TargetRole == "" {
 		o.TargetRole = "web"
 	}
@@ -59,12 +62,12 @@ func UpdateProcess(c *Client, o ProcessOptions) (*ProcessResult, error) {
 	}
 	var tmpl map[string]any
 	for _, t := range *tmpls {
-		if t["Name"] == RunbookTemplateName {
+		if t["Name"] == templates.RunbookTemplateName {
 			tmpl = t
 		}
 	}
 	if tmpl == nil {
-		return nil, fmt.Errorf("step template %q: not on the server; run `bluegreen octopus sync` first", RunbookTemplateName)
+		return nil, fmt.Errorf("step template %q: not on the server; run `bluegreen octopus sync` first", templates.RunbookTemplateName)
 	}
 	envs := map[string]string{}
 	if o.Strategy == "env-swap" {

@@ -1,4 +1,4 @@
-package octopus
+package publish
 
 import (
 	"fmt"
@@ -7,6 +7,9 @@ import (
 	"strconv"
 
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/newclient"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 )
 
 // SyncOptions control Sync.
@@ -69,14 +72,14 @@ func (r *SyncResult) NeedsAttention() []UsageUpdate {
 // changes the fields bluegreen owns (Name, Description, ActionType,
 // Properties, Parameters, Packages) and sends every other field back as
 // the server sent it.
-func Sync(c *Client, gen []Generated, opts SyncOptions) (*SyncResult, error) {
+func Sync(c *octopus.Client, gen []templates.Generated, opts SyncOptions) (*SyncResult, error) {
 	existing, err := c.GetDocs(c.Path("/actiontemplates/all"))
 	if err != nil {
 		return nil, fmt.Errorf("list step templates in %s: %w", c.SpaceID, err)
 	}
-	byName := map[string]Doc{}
+	byName := map[string]octopus.Doc{}
 	for _, t := range existing {
-		byName[DocString(t, "Name")] = t
+		byName[octopus.DocString(t, "Name")] = t
 	}
 	res := &SyncResult{}
 	var current []templateRef
@@ -84,7 +87,7 @@ func Sync(c *Client, gen []Generated, opts SyncOptions) (*SyncResult, error) {
 		name := g.Template.Name
 		have := byName[name]
 		if have == nil {
-			have = byName[LegacyName(name)]
+			have = byName[templates.LegacyName(name)]
 		}
 		switch {
 		case have == nil:
@@ -92,12 +95,12 @@ func Sync(c *Client, gen []Generated, opts SyncOptions) (*SyncResult, error) {
 			if opts.DryRun {
 				continue
 			}
-			added, err := c.PostDoc(c.Path("/actiontemplates"), c.templateDoc(g.Template, Doc{}))
+			added, err := c.PostDoc(c.Path("/actiontemplates"), templateDoc(c, g.Template, octopus.Doc{}))
 			if err != nil {
 				return res, fmt.Errorf("create step template %q: %w", name, err)
 			}
 			current = append(current, refOf(added))
-		case sameTemplate(have, c.templateDoc(g.Template, Doc{})):
+		case sameTemplate(have, templateDoc(c, g.Template, octopus.Doc{})):
 			res.Unchanged = append(res.Unchanged, name)
 			current = append(current, refOf(have))
 		default:
@@ -106,8 +109,8 @@ func Sync(c *Client, gen []Generated, opts SyncOptions) (*SyncResult, error) {
 				current = append(current, refOf(have))
 				continue
 			}
-			id := DocString(have, "Id")
-			updated, err := c.PutDoc(c.Path("/actiontemplates/%s", id), c.templateDoc(g.Template, have))
+			id := octopus.DocString(have, "Id")
+			updated, err := c.PutDoc(c.Path("/actiontemplates/%s", id), templateDoc(c, g.Template, have))
 			if err != nil {
 				return res, fmt.Errorf("update step template %q (%s): %w", name, id, err)
 			}
@@ -116,7 +119,7 @@ func Sync(c *Client, gen []Generated, opts SyncOptions) (*SyncResult, error) {
 	}
 	if opts.UpdateUsages {
 		for _, t := range current {
-			if err := c.updateUsages(t, opts.DryRun, res); err != nil {
+			if err := updateUsages(c, t, opts.DryRun, res); err != nil {
 				return res, err
 			}
 		}
@@ -130,9 +133,9 @@ type templateRef struct {
 	Version  int
 }
 
-func refOf(d Doc) templateRef {
+func refOf(d octopus.Doc) templateRef {
 	v, _ := strconv.Atoi(fmt.Sprint(d["Version"]))
-	return templateRef{ID: DocString(d, "Id"), Name: DocString(d, "Name"), Version: v}
+	return templateRef{ID: octopus.DocString(d, "Id"), Name: octopus.DocString(d, "Name"), Version: v}
 }
 
 type usageResource struct {
@@ -176,7 +179,7 @@ type actionUpdateResult struct {
 // server refuses a Git call (a protected branch, a server without Git
 // support), those steps are reported as needing a manual change instead
 // of failing the sync.
-func (c *Client) updateUsages(t templateRef, dryRun bool, res *SyncResult) error {
+func updateUsages(c *octopus.Client, t templateRef, dryRun bool, res *SyncResult) error {
 	usages, err := newclient.Get[[]usageResource](c.API.HttpSession(), c.Path("/actiontemplates/%s/usage", t.ID))
 	if err != nil {
 		return fmt.Errorf("list usage of step template %q: %w", t.Name, err)
@@ -200,7 +203,7 @@ func (c *Client) updateUsages(t templateRef, dryRun bool, res *SyncResult) error
 			res.Usages = append(res.Usages, pending[branch]...)
 			continue
 		}
-		results, err := c.postActionsUpdate(t, branch, pending[branch])
+		results, err := postActionsUpdate(c, t, branch, pending[branch])
 		if err != nil && branch == "" {
 			return err
 		}
@@ -231,7 +234,7 @@ const OutcomeManualChange = "ManualChangeRequired"
 
 // postActionsUpdate asks the server to move the pending steps (all on one
 // branch, "" for database processes) to t's current version.
-func (c *Client) postActionsUpdate(t templateRef, branch string, pending []UsageUpdate) ([]actionUpdateResult, error) {
+func postActionsUpdate(c *octopus.Client, t templateRef, branch string, pending []UsageUpdate) ([]actionUpdateResult, error) {
 	body := actionsUpdate{ID: t.ID, SpaceID: c.SpaceID, Version: int32(t.Version), DefaultPropertyValues: map[string]string{}, Overrides: map[string]string{}}
 	index := map[[2]string]int{}
 	for _, u := range pending {
@@ -260,8 +263,8 @@ func (c *Client) postActionsUpdate(t templateRef, branch string, pending []Usage
 // Category, $Meta, StepPackageId and GitDependencies are left out: a
 // 2020.5 server has no place for them and derives them on newer servers.
 // An unset FeedId or PackageId is null, as the Library requires.
-func (c *Client) templateDoc(t Template, base Doc) Doc {
-	d := Doc{}
+func templateDoc(c *octopus.Client, t templates.Template, base octopus.Doc) octopus.Doc {
+	d := octopus.Doc{}
 	for k, v := range base {
 		d[k] = v
 	}
@@ -333,15 +336,15 @@ type comparablePackage struct {
 // toComparable reads the owned fields of a template document. A property
 // or default value is a string, or an object for a sensitive value (whose
 // text the server never returns: it compares as empty).
-func toComparable(d Doc) comparable {
-	c := comparable{Name: DocString(d, "Name"), Description: DocString(d, "Description"), ActionType: DocString(d, "ActionType"), Properties: stringMap(d["Properties"])}
-	for _, p := range DocList(d, "Parameters") {
-		c.Parameters = append(c.Parameters, comparableParam{Name: DocString(p, "Name"), Label: DocString(p, "Label"), HelpText: DocString(p, "HelpText"),
-			Default: DocString(p, "DefaultValue"), DisplaySettings: stringMap(p["DisplaySettings"])})
+func toComparable(d octopus.Doc) comparable {
+	c := comparable{Name: octopus.DocString(d, "Name"), Description: octopus.DocString(d, "Description"), ActionType: octopus.DocString(d, "ActionType"), Properties: stringMap(d["Properties"])}
+	for _, p := range octopus.DocList(d, "Parameters") {
+		c.Parameters = append(c.Parameters, comparableParam{Name: octopus.DocString(p, "Name"), Label: octopus.DocString(p, "Label"), HelpText: octopus.DocString(p, "HelpText"),
+			Default: octopus.DocString(p, "DefaultValue"), DisplaySettings: stringMap(p["DisplaySettings"])})
 	}
-	for _, p := range DocList(d, "Packages") {
-		c.Packages = append(c.Packages, comparablePackage{Name: DocString(p, "Name"), PackageID: DocString(p, "PackageId"), FeedID: DocString(p, "FeedId"),
-			AcquisitionLocation: DocString(p, "AcquisitionLocation"), Properties: stringMap(p["Properties"])})
+	for _, p := range octopus.DocList(d, "Packages") {
+		c.Packages = append(c.Packages, comparablePackage{Name: octopus.DocString(p, "Name"), PackageID: octopus.DocString(p, "PackageId"), FeedID: octopus.DocString(p, "FeedId"),
+			AcquisitionLocation: octopus.DocString(p, "AcquisitionLocation"), Properties: stringMap(p["Properties"])})
 	}
 	sort.Slice(c.Packages, func(i, j int) bool { return c.Packages[i].Name < c.Packages[j].Name })
 	return c
@@ -357,6 +360,6 @@ func stringMap(v any) map[string]string {
 	return out
 }
 
-func sameTemplate(a, b Doc) bool {
+func sameTemplate(a, b octopus.Doc) bool {
 	return reflect.DeepEqual(toComparable(a), toComparable(b))
 }

@@ -1,4 +1,4 @@
-package octopus
+package templates
 
 import (
 	"fmt"
@@ -56,7 +56,7 @@ const octopusEnv = `
 OCTOPUS_URL=$(get_octopusvariable "Octopus.Web.ServerUri")
 if [ -z "$OCTOPUS_URL" ]; then OCTOPUS_URL=$(get_octopusvariable "Octopus.Web.BaseUrl"); fi
 OCTOPUS_SPACE=$(get_octopusvariable "Octopus.Space.Id")
-OCTOPUS_API_KEY=$(get_octopusvariable "` + apiKeyParam + `")
+OCTOPUS_API_KEY=$(get_octopusvariable "` + APIKeyParam + `")
 export OCTOPUS_URL OCTOPUS_SPACE OCTOPUS_API_KEY
 `
 
@@ -101,7 +101,7 @@ func runbookScript() string {
 	b.WriteString(scriptPrelude)
 	b.WriteString(octopusEnv)
 	b.WriteString(`
-inline=$(get_octopusvariable "` + runbookYAMLParam + `")
+inline=$(get_octopusvariable "` + RunbookYAMLParam + `")
 if [ -n "$inline" ]; then
   runbook=$(mktemp --suffix=.yaml)
   runbook_tmp=$runbook
@@ -122,14 +122,14 @@ fi
 inputs=$(mktemp)
 chmod 600 "$inputs"
 trap 'rm -f "$inputs" ${runbook_tmp:+"$runbook_tmp"}' EXIT
-printf '%s\n' "$(get_octopusvariable "` + runbookInputs + `")" > "$inputs"
+printf '%s\n' "$(get_octopusvariable "` + RunbookInputsParam + `")" > "$inputs"
 args=(--set-file "$inputs")
 
-phase=$(get_octopusvariable "` + runbookPhase + `")
+phase=$(get_octopusvariable "` + RunbookPhaseParam + `")
 if [ -n "$phase" ]; then args+=(--phase "$phase"); fi
 
 # State must outlive this step: the package folder is new for every step.
-state=$(get_octopusvariable "` + runbookState + `")
+state=$(get_octopusvariable "` + RunbookStateParam + `")
 if [ -z "$state" ]; then
   base=${HOME:-$(get_octopusvariable "Octopus.Tentacle.Agent.ApplicationDirectoryPath")}
   state="$base/.bluegreen/$(get_octopusvariable "Octopus.Project.Id")/$(get_octopusvariable "Octopus.Environment.Id")"

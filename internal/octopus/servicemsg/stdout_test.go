@@ -1,4 +1,4 @@
-package octopus
+package servicemsg
 
 import (
 	"bytes"

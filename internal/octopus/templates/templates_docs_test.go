@@ -1,26 +1,25 @@
-package octopus_test
+package templates_test
 
 import (
 	"fmt"
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
+	"github.com/bluegreen-deploy/bluegreen/steps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
-	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 // TestDocsListEveryTemplateWhereItRuns: docs/octopus.md lists every
 // generated template with its file and where it runs (worker or
 // deployment targets), as the template's RunOnServer property says.
 func TestDocsListEveryTemplateWhereItRuns(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "octopus.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "octopus.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var want []string
-	for _, g := range octopus.Generate(steps.Default) {
+	for _, g := range templates.Generate(steps.Default) {
 		where := "worker"
 		if g.Template.Properties["Octopus.Action.RunOnServer"] == "false" {
 			where = "deployment targets"

@@ -1,4 +1,4 @@
-package octopus
+package templates
 
 import (
 	"fmt"
@@ -34,24 +34,30 @@ const (
 	ExportOctopusVersion = "2020.5.0"
 
 	paramPrefix      = "BlueGreen."
-	packageParam     = paramPrefix + "Package"
-	apiKeyParam      = paramPrefix + "Octopus.ApiKey"
-	awsAccountParam  = paramPrefix + "AWS.Account"
-	awsRegionParam   = paramPrefix + "AWS.Region"
 	awsInstanceRole  = paramPrefix + "AWS.UseInstanceRole"
 	awsAssumeRole    = paramPrefix + "AWS.AssumeRole"
 	awsRoleArn       = paramPrefix + "AWS.AssumedRoleArn"
 	awsRoleSession   = paramPrefix + "AWS.AssumedRoleSession"
 	awsRoleDuration  = paramPrefix + "AWS.AssumeRoleSessionDurationSeconds"
 	awsRoleExternal  = paramPrefix + "AWS.AssumeRoleExternalId"
-	runbookPkgParam  = paramPrefix + "Runbook.Package"
 	runbookPathParam = paramPrefix + "Runbook.Path"
-	runbookYAMLParam = paramPrefix + "Runbook.Yaml"
-	runbookInputs    = paramPrefix + "Runbook.Inputs"
-	runbookPhase     = paramPrefix + "Runbook.Phase"
-	runbookState     = paramPrefix + "Runbook.State"
 	runbookRecover   = paramPrefix + "Runbook.Recover"
 	runbookPackage   = "runbook"
+)
+
+// Template parameters that a deployment process fills in when it uses the
+// runbook template (package publish writes them into the owned steps), so
+// their names are part of the template's contract.
+const (
+	PackageParam        = paramPrefix + "Package"
+	APIKeyParam         = paramPrefix + "Octopus.ApiKey"
+	AWSAccountParam     = paramPrefix + "AWS.Account"
+	AWSRegionParam      = paramPrefix + "AWS.Region"
+	RunbookPackageParam = paramPrefix + "Runbook.Package"
+	RunbookYAMLParam    = paramPrefix + "Runbook.Yaml"
+	RunbookInputsParam  = paramPrefix + "Runbook.Inputs"
+	RunbookPhaseParam   = paramPrefix + "Runbook.Phase"
+	RunbookStateParam   = paramPrefix + "Runbook.State"
 )
 
 // ConnectionParams are the optional params through which an Octopus step
@@ -157,7 +163,7 @@ func baseTemplate(key, name, description string) Template {
 		Name:            name,
 		Description:     description,
 		ActionType:      ActionScript,
-		Packages:        []PackageRef{packageRef(key, PackageName, packageParam)},
+		Packages:        []PackageRef{packageRef(key, PackageName, PackageParam)},
 		GitDependencies: []any{},
 		Properties: map[string]string{
 			"Octopus.Action.Script.ScriptSource": "Inline",
@@ -195,20 +201,20 @@ func addAWS(t *Template, key string) {
 	t.ActionType = ActionAwsScript
 	for k, v := range map[string]string{
 		"OctopusUseBundledTooling":                            "False",
-		"Octopus.Action.AwsAccount.Variable":                  "#{" + awsAccountParam + "}",
+		"Octopus.Action.AwsAccount.Variable":                  "#{" + AWSAccountParam + "}",
 		"Octopus.Action.AwsAccount.UseInstanceRole":           "#{" + awsInstanceRole + "}",
 		"Octopus.Action.Aws.AssumeRole":                       "#{" + awsAssumeRole + "}",
 		"Octopus.Action.Aws.AssumedRoleArn":                   "#{" + awsRoleArn + "}",
 		"Octopus.Action.Aws.AssumedRoleSession":               "#{" + awsRoleSession + "}",
 		"Octopus.Action.Aws.AssumeRoleSessionDurationSeconds": "#{" + awsRoleDuration + "}",
 		"Octopus.Action.Aws.AssumeRoleExternalId":             "#{" + awsRoleExternal + "}",
-		"Octopus.Action.Aws.Region":                           "#{" + awsRegionParam + "}",
+		"Octopus.Action.Aws.Region":                           "#{" + AWSRegionParam + "}",
 	} {
 		t.Properties[k] = v
 	}
 	t.Parameters = append(t.Parameters,
-		fixedParam(key, awsAccountParam, "AWS account", "The AWS account whose credentials the step runs with. Leave empty when the worker's instance role is used.", "", ControlAwsAccount),
-		fixedParam(key, awsRegionParam, "AWS region", "The AWS region, e.g. us-east-1. Octopus exports it as AWS_REGION for the step.", "", ControlSingleLine),
+		fixedParam(key, AWSAccountParam, "AWS account", "The AWS account whose credentials the step runs with. Leave empty when the worker's instance role is used.", "", ControlAwsAccount),
+		fixedParam(key, AWSRegionParam, "AWS region", "The AWS region, e.g. us-east-1. Octopus exports it as AWS_REGION for the step.", "", ControlSingleLine),
 		fixedParam(key, awsInstanceRole, "Use the instance role", "Use the IAM role of the worker's EC2 instance instead of an AWS account.", "False", ControlCheckbox),
 		fixedParam(key, awsAssumeRole, "Assume a role", "Assume an IAM role (below) with the account's or instance role's credentials.", "False", ControlCheckbox),
 		fixedParam(key, awsRoleArn, "Role ARN", "ARN of the role to assume when 'Assume a role' is ticked.", "", ControlSingleLine),
@@ -219,14 +225,14 @@ func addAWS(t *Template, key string) {
 }
 
 func apiKeyParameter(key string) Parameter {
-	return fixedParam(key, apiKeyParam, "Octopus API key",
+	return fixedParam(key, APIKeyParam, "Octopus API key",
 		"An API key (API-...) of a user or service account that may change the project's variables and the deployment targets. "+
 			"Octopus does not give a step its own key. The server URL and the space come from the deployment itself.",
 		"", ControlSensitive)
 }
 
 func packageParameter(key string) Parameter {
-	return fixedParam(key, packageParam, "bluegreen package",
+	return fixedParam(key, PackageParam, "bluegreen package",
 		"The `bluegreen` package from the built-in feed (upload it with `bluegreen octopus push-package`). "+
 			"It holds the linux/amd64 and linux/arm64 binaries; the step picks the one that matches the worker.",
 		"", ControlPackage)
@@ -366,14 +372,14 @@ func runbookTemplate() Template {
 			"- `BlueGreen.RunId`: the run's id (for `bluegreen resume` and `bluegreen rollback`)\n"+
 			"- `BlueGreen.Steps.<step id>.<output>`: every output of every step that has an id")
 	t.Category = "aws"
-	t.Packages = append(t.Packages, packageRef(RunbookKey, runbookPackage, runbookPkgParam))
+	t.Packages = append(t.Packages, packageRef(RunbookKey, runbookPackage, RunbookPackageParam))
 	t.Parameters = append(t.Parameters,
-		fixedParam(RunbookKey, runbookPkgParam, "Runbook package", "The package that holds the runbook file. Leave empty when the runbook is given inline.", "", ControlPackage),
+		fixedParam(RunbookKey, RunbookPackageParam, "Runbook package", "The package that holds the runbook file. Leave empty when the runbook is given inline.", "", ControlPackage),
 		fixedParam(RunbookKey, runbookPathParam, "Runbook path", "Path of the runbook YAML inside the runbook package, e.g. `deploy/runbook.yaml`.", "runbook.yaml", ControlSingleLine),
-		fixedParam(RunbookKey, runbookYAMLParam, "Inline runbook", "The runbook YAML itself. When set, it is used instead of the package.", "", ControlMultiLine),
-		fixedParam(RunbookKey, runbookInputs, "Inputs", "The runbook's inputs, one `key=value` per line (lines starting with # are ignored). They reach bluegreen in a file only the step's user can read (`--set-file`), never as command-line arguments, so a secret among them stays out of `ps`.", "", ControlMultiLine),
-		fixedParam(RunbookKey, runbookPhase, "Phase", "Run only the steps of this phase (e.g. `prepare`, `promote`). Leave empty to run every phase.", "", ControlSingleLine),
-		fixedParam(RunbookKey, runbookState, "State", "Where the journal, the lock and the live colour are kept between steps and deployments: a folder on the worker, or `dynamodb://TABLE` when the steps of one release may run on different workers (a worker pool). Empty: `~/.bluegreen/<project id>/<environment id>` on the worker. A package's extraction folder is never used: each step gets a new one, so phases and rollbacks after a crash would lose their journal.", "", ControlSingleLine),
+		fixedParam(RunbookKey, RunbookYAMLParam, "Inline runbook", "The runbook YAML itself. When set, it is used instead of the package.", "", ControlMultiLine),
+		fixedParam(RunbookKey, RunbookInputsParam, "Inputs", "The runbook's inputs, one `key=value` per line (lines starting with # are ignored). They reach bluegreen in a file only the step's user can read (`--set-file`), never as command-line arguments, so a secret among them stays out of `ps`.", "", ControlMultiLine),
+		fixedParam(RunbookKey, RunbookPhaseParam, "Phase", "Run only the steps of this phase (e.g. `prepare`, `promote`). Leave empty to run every phase.", "", ControlSingleLine),
+		fixedParam(RunbookKey, RunbookStateParam, "State", "Where the journal, the lock and the live colour are kept between steps and deployments: a folder on the worker, or `dynamodb://TABLE` when the steps of one release may run on different workers (a worker pool). Empty: `~/.bluegreen/<project id>/<environment id>` on the worker. A package's extraction folder is never used: each step gets a new one, so phases and rollbacks after a crash would lose their journal.", "", ControlSingleLine),
 		recoverParam(),
 		apiKeyParameter(RunbookKey),
 	)
