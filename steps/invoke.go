@@ -62,7 +62,8 @@ func (e *RunError) Unwrap() error { return e.Err }
 // journal hook and undo flag of call (a nil BeforeChange records nothing).
 // A panic in the step becomes an error, so a bug in one provider fails
 // that step (and the run rolls back) instead of killing the process
-// between a change and its undo. An error is a *RunError.
+// between a change and its undo. An error is a *RunError; the result is
+// never nil and, on failure, holds what the step returned with its error.
 func (inv *Invocation) Run(ctx context.Context, call Call) (*Result, error) {
 	call.Params = inv.Params
 	if call.BeforeChange == nil {
@@ -70,9 +71,9 @@ func (inv *Invocation) Run(ctx context.Context, call Call) (*Result, error) {
 	}
 	out, err := guard(ctx, inv.Step, &call)
 	if err != nil {
-		return nil, &RunError{Kind: inv.Spec.Kind, Err: err}
+		err = &RunError{Kind: inv.Spec.Kind, Err: err}
 	}
-	return inv.Spec.result(out), nil
+	return inv.Spec.result(out), err
 }
 
 func guard(ctx context.Context, st Step, call *Call) (out Outputs, err error) {

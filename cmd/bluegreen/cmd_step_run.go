@@ -70,7 +70,7 @@ would journal, so a pipeline can keep it; a gate is a runbook feature, not a ste
 				return err
 			}
 			if octo {
-				return reportStepOutputs(a, spec, res.Outputs)
+				return reportStepOutputs(a, res)
 			}
 			for i := range undos {
 				undos[i].Params = spec2Redacted(undos[i])
@@ -186,8 +186,8 @@ func redactArg(s *steps.Spec, arg string) string {
 // reportStepOutputs and reportStepFailure are replaced when the Octopus
 // service-message writer is linked in.
 var (
-	reportStepOutputs = func(a *app, s *steps.Spec, out steps.Outputs) error {
-		return json.NewEncoder(a.stdout).Encode(out)
+	reportStepOutputs = func(a *app, res *steps.Result) error {
+		return json.NewEncoder(a.stdout).Encode(shownOutputs(res))
 	}
 	reportStepFailure = func(a *app, err error) {}
 )
