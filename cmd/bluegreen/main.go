@@ -8,6 +8,11 @@ import (
 
 	// Step providers register themselves; the engine never names them.
 	_ "github.com/bluegreen-deploy/bluegreen/steps/all"
+
+	// State stores other than the file store register their --state
+	// scheme the same way, so the engine links none of them (nor, through
+	// them, the AWS SDK).
+	_ "github.com/bluegreen-deploy/bluegreen/internal/state/dynamostate"
 )
 
 func main() {

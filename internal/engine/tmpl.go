@@ -37,6 +37,8 @@ type Expr struct {
 	identOnce  sync.Once
 	identNames []string
 	identProgs []*vm.Program
+	// pool holds VMs and scope structs for Eval; see eval_pool.go.
+	pool sync.Pool
 }
 
 // Type is the expression's static result type (nil when unknown).
@@ -50,6 +52,9 @@ func (e *Expr) Type() reflect.Type {
 // Eval runs the expression against runtime values (a map keyed like the
 // scope it was compiled in).
 func (e *Expr) Eval(vals map[string]any) (any, error) {
+	if e.fields != nil {
+		return e.evalPooled(vals, &e.pool)
+	}
 	env := e.scope.valueOf(vals, e.fields)
 	out, err := expr.Run(e.program, env)
 	if err != nil {

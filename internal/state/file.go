@@ -162,7 +162,7 @@ func (s *FileStore) save(ctx context.Context, key, runID string, rec *Record) er
 	if err != nil {
 		return err
 	}
-	b, err := encodeRecord(rec, true)
+	b, err := EncodeRecord(rec, true)
 	if err != nil {
 		return fmt.Errorf("save state %q: %w", key, err)
 	}

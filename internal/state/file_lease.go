@@ -10,9 +10,10 @@ import (
 	"time"
 )
 
-// encodeRecord stamps the format version, bounds the history and encodes
-// rec without modifying it.
-func encodeRecord(rec *Record, indent bool) ([]byte, error) {
+// EncodeRecord stamps the format version, bounds the history and encodes
+// rec without modifying it. Every store saves through it, so the history has
+// one bound (MaxHistory) whatever the store.
+func EncodeRecord(rec *Record, indent bool) ([]byte, error) {
 	out := *rec
 	out.Format = FormatVersion
 	out.History = BoundHistory(rec.History, MaxHistory)

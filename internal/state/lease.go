@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -54,7 +55,13 @@ func leaseExpired(h Holder, now time.Time) (string, bool) {
 	return fmt.Sprintf("its lease expired at %s (not renewed for %s)", h.Expires.UTC().Format(time.RFC3339), now.Sub(h.Expires).Round(time.Millisecond)), true
 }
 
-// staleHolder is the takeover rule both stores share: a lease that ended
+// StaleHolder reports whether h's lock may be taken over, judged from this
+// host now, and why: the takeover rule every store applies.
+func StaleHolder(h Holder) (string, bool) {
+	return staleHolder(h, os.Hostname, processAlive)
+}
+
+// staleHolder is the takeover rule with its seams: a lease that ended
 // (any host), or a holder on this host whose process is gone.
 func staleHolder(h Holder, hostname func() (string, error), alive func(int) bool) (string, bool) {
 	if reason, ok := leaseExpired(h, time.Now()); ok {

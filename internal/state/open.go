@@ -1,28 +1,71 @@
 package state
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
-// NewDynamoStore builds the DynamoDB store for a table. It is a variable so
-// that this package does not import the AWS SDK: engine/state/dynamo.go sets
-// it from its init, and Open reports a clear error while it is nil.
-var NewDynamoStore func(ctx context.Context, table string) (Store, error)
+// Backend is a store implementation that a --state value can name by its
+// URL scheme. Stores register themselves from init, as Caddy's modules do,
+// so that this package never names a store it does not implement: the
+// DynamoDB store lives in internal/state/dynamostate with the AWS SDK, and
+// only a binary that imports it (cmd/bluegreen) links either.
+type Backend struct {
+	// Scheme is the URL scheme, in lower case ("dynamodb").
+	Scheme string
+	// Usage is the form of the value shown in errors ("dynamodb://TABLE").
+	Usage string
+	// Open builds the store on what follows "scheme://". It must not do
+	// I/O (stores connect on first use): Open has no context to cancel.
+	// Its error is prefixed with the --state value.
+	Open func(location string) (Store, error)
+}
 
 var (
-	schemeRe    = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)$`)
-	dynamoTable = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
+	schemeRe = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)$`)
+	lowerRe  = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)
+
+	backendsMu sync.RWMutex
+	// backends is kept in registration order, which is init order: the
+	// file store (this package) comes first in the list errors show.
+	backends []Backend
 )
+
+// Register makes Open accept b.Scheme. It panics when the backend is
+// incomplete or its scheme is taken: both are programming errors that
+// every run of the binary would hit at start.
+func Register(b Backend) {
+	if !lowerRe.MatchString(b.Scheme) || b.Usage == "" || b.Open == nil {
+		panic(fmt.Sprintf("state: backend %q needs a lower-case scheme, a usage and an Open function", b.Scheme))
+	}
+	backendsMu.Lock()
+	defer backendsMu.Unlock()
+	for _, have := range backends {
+		if have.Scheme == b.Scheme {
+			panic(fmt.Sprintf("state: backend %q registered twice", b.Scheme))
+		}
+	}
+	backends = append(backends, b)
+}
+
+func init() {
+	Register(Backend{Scheme: "file", Usage: "file://DIR", Open: func(dir string) (Store, error) {
+		if dir == "" {
+			return nil, errors.New("the directory is missing (file://DIR)")
+		}
+		return NewFileStore(dir)
+	}})
+}
 
 // Open returns the store a --state value names:
 //
 //	""                  a file store in defaultDir (.bluegreen/ beside the runbook)
 //	DIR or file://DIR   a file store in DIR
-//	dynamodb://TABLE    the DynamoDB store on TABLE (shared between machines)
+//	SCHEME://LOCATION   the store registered for SCHEME (dynamodb://TABLE
+//	                    when internal/state/dynamostate is linked in)
 //
 // It creates nothing; the stores connect or write on first use.
 func Open(spec string, defaultDir string) (Store, error) {
@@ -35,23 +78,30 @@ func Open(spec string, defaultDir string) (Store, error) {
 		return NewFileStore(spec)
 	}
 	scheme, rest := strings.ToLower(m[1]), m[2]
-	switch scheme {
-	case "file":
-		if rest == "" {
-			return nil, fmt.Errorf("state %q: the directory is missing (file://DIR)", spec)
+	backendsMu.RLock()
+	forms := []string{"a directory"}
+	var found Backend
+	for _, b := range backends {
+		forms = append(forms, b.Usage)
+		if b.Scheme == scheme {
+			found = b
 		}
-		return NewFileStore(rest)
-	case "dynamodb":
-		if !dynamoTable.MatchString(rest) {
-			return nil, fmt.Errorf("state %q: expected dynamodb://TABLE with a table name of 3 to 255 letters, digits, '_', '-' or '.', found %q", spec, rest)
-		}
-		if NewDynamoStore == nil {
-			return nil, errors.New("state " + spec + ": this build has no DynamoDB store")
-		}
-		// Open has no context of its own: the constructor must not do I/O
-		// (it connects lazily), so there is nothing here to cancel.
-		return NewDynamoStore(context.Background(), rest)
-	default:
-		return nil, fmt.Errorf("state %q: unknown backend %q (expected a directory, file://DIR or dynamodb://TABLE)", spec, scheme)
 	}
+	backendsMu.RUnlock()
+	if found.Open == nil {
+		return nil, fmt.Errorf("state %q: unknown backend %q (expected %s)", spec, scheme, orList(forms))
+	}
+	st, err := found.Open(rest)
+	if err != nil {
+		return nil, fmt.Errorf("state %q: %w", spec, err)
+	}
+	return st, nil
+}
+
+// orList joins items (at least one) as "a, b or c".
+func orList(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }

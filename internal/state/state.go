@@ -1,8 +1,10 @@
 // Package state keeps what must outlive a bluegreen process: the journal of
 // undos, the lock that keeps two runs of one runbook apart, the live colour
 // and the outputs that carry one phase's results to the next. One interface,
-// two implementations: a directory of files (the default) and a DynamoDB
-// table (for runs that move between machines, as Octopus workers do).
+// Store, with the file store (a directory, the default) here; other stores
+// live in their own packages and register a --state scheme (see Register):
+// internal/state/dynamostate keeps records in a DynamoDB table, for runs
+// that move between machines as Octopus workers do.
 package state
 
 import (

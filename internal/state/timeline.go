@@ -10,10 +10,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Timelines is implemented by stores that keep each run's timeline: the
@@ -30,7 +26,9 @@ type Timelines interface {
 
 var runIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
 
-func checkRunID(runID string) error {
+// CheckRunID refuses a run id that cannot name a file or a key: every
+// store checks the ids it is given through it.
+func CheckRunID(runID string) error {
 	if !runIDRe.MatchString(runID) {
 		return fmt.Errorf("run id %q: expected letters, digits, '-', '_' or '.'", runID)
 	}
@@ -54,7 +52,7 @@ func (s *FileStore) PutTimeline(ctx context.Context, key, runID string, data []b
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkRunID(runID); err != nil {
+	if err := CheckRunID(runID); err != nil {
 		return err
 	}
 	dir, err := s.RunsDir(key)
@@ -89,7 +87,7 @@ func (s *FileStore) PutTimeline(ctx context.Context, key, runID string, data []b
 
 // GetTimeline reads a timeline written by PutTimeline.
 func (s *FileStore) GetTimeline(ctx context.Context, key, runID string) ([]byte, error) {
-	if err := checkRunID(runID); err != nil {
+	if err := CheckRunID(runID); err != nil {
 		return nil, err
 	}
 	dir, err := s.RunsDir(key)
@@ -101,49 +99,4 @@ func (s *FileStore) GetTimeline(ctx context.Context, key, runID string) ([]byte,
 		return nil, nil
 	}
 	return b, err
-}
-
-func timelineKey(key, runID string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "timeline#" + key + "#" + runID}}
-}
-
-// PutTimeline stores the timeline as item pk = "timeline#<key>#<run id>"
-// with a binary attribute "data".
-func (s *DynamoStore) PutTimeline(ctx context.Context, key, runID string, data []byte) error {
-	if err := checkRunID(runID); err != nil {
-		return err
-	}
-	api, err := s.api()
-	if err != nil {
-		return err
-	}
-	item := timelineKey(key, runID)
-	item["data"] = &ddbtypes.AttributeValueMemberB{Value: data}
-	if _, err := api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
-		return fmt.Errorf("save timeline of run %s: dynamodb:PutItem on table %s: %w", runID, s.table, s.missingTable(err))
-	}
-	return nil
-}
-
-// GetTimeline reads a timeline written by PutTimeline.
-func (s *DynamoStore) GetTimeline(ctx context.Context, key, runID string) ([]byte, error) {
-	if err := checkRunID(runID); err != nil {
-		return nil, err
-	}
-	api, err := s.api()
-	if err != nil {
-		return nil, err
-	}
-	out, err := api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: timelineKey(key, runID), ConsistentRead: awssdk.Bool(true)})
-	if err != nil {
-		return nil, fmt.Errorf("load timeline of run %s: dynamodb:GetItem on table %s: %w", runID, s.table, s.missingTable(err))
-	}
-	if out.Item == nil {
-		return nil, nil
-	}
-	b, ok := out.Item["data"].(*ddbtypes.AttributeValueMemberB)
-	if !ok {
-		return nil, fmt.Errorf("load timeline of run %s: item in table %s has no binary attribute \"data\"", runID, s.table)
-	}
-	return b.Value, nil
 }

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/engine"
-	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
+	"github.com/bluegreen-deploy/bluegreen/internal/state/dynamostate"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -104,7 +104,7 @@ func TestFrozenWorkerLosesItsDynamoLease(t *testing.T) {
 		t.Fatalf("B after A's lease: exit %d, want 0 with a takeover naming A:\n%s", b.code, tail(b.out))
 	}
 	t.Logf("B took the DynamoDB lease over %s after A was frozen (lease 2s)", took.Round(time.Millisecond))
-	store := state.NewDynamoWithConfig(cfg, "leases")
+	store := dynamostate.NewWithConfig(cfg, "leases")
 	book, err := engine.Load(rb, steps.Default)
 	if err != nil {
 		t.Fatal(err)

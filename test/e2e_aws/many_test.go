@@ -16,9 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
 	"github.com/bluegreen-deploy/bluegreen/internal/faultproxy"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/state/dynamostate"
 )
 
 // manyRunbook releases one application whose traffic is a pair of
@@ -161,7 +162,7 @@ func TestManyApplicationsAtOnce(t *testing.T) {
 	wg.Wait()
 	took := time.Since(start)
 
-	store := state.NewDynamoWithConfig(cfg, "many-apps")
+	store := dynamostate.NewWithConfig(cfg, "many-apps")
 	wrong := 0
 	for i, r := range results {
 		w, err := recordWeights(ctx, r53, zone, record(i))
@@ -230,7 +231,7 @@ func tail(s string) string {
 func createTable(t *testing.T, cfg awssdk.Config, name string) {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		err := state.CreateDynamoTable(context.Background(), cfg, name)
+		err := dynamostate.CreateTable(context.Background(), cfg, name)
 		if err == nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package state_test
+package dynamostate_test
 
 import (
 	"context"
@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
+	"github.com/bluegreen-deploy/bluegreen/internal/state/dynamostate"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -26,21 +27,21 @@ func TestDynamoStore(t *testing.T) {
 	m := awstest.Start(t)
 	ctx := context.Background()
 	cfg := awstest.Config(m.URL)
-	if err := state.CreateDynamoTable(ctx, cfg, "bluegreen-state"); err != nil {
+	if err := dynamostate.CreateTable(ctx, cfg, "bluegreen-state"); err != nil {
 		t.Fatal(err)
 	}
 	// A second create of the same table is harmless.
-	if err := state.CreateDynamoTable(ctx, cfg, "bluegreen-state"); err != nil {
+	if err := dynamostate.CreateTable(ctx, cfg, "bluegreen-state"); err != nil {
 		t.Fatal(err)
 	}
-	st := state.NewDynamoWithConfig(cfg, "bluegreen-state")
+	st := dynamostate.NewWithConfig(cfg, "bluegreen-state")
 	host, _ := os.Hostname()
 	holder := func(run string, pid int) state.Holder {
 		return state.Holder{Host: host, PID: pid, RunID: run, Since: time.Now().UTC().Truncate(time.Millisecond)}
 	}
 
 	t.Run("missing table says how to create it", func(t *testing.T) {
-		missing := state.NewDynamoWithConfig(cfg, "no-such-table")
+		missing := dynamostate.NewWithConfig(cfg, "no-such-table")
 		_, err := missing.Acquire(ctx, "web", holder("r0", os.Getpid()))
 		if err == nil || !strings.Contains(err.Error(), "aws dynamodb create-table --table-name no-such-table") {
 			t.Fatalf("Acquire on a missing table: %v", err)
@@ -170,20 +171,36 @@ func TestDynamoStore(t *testing.T) {
 	})
 
 	t.Run("missing table names the table and the call", func(t *testing.T) {
-		_, err := state.NewDynamoWithConfig(cfg, "no-such-table").Load(ctx, "web")
+		_, err := dynamostate.NewWithConfig(cfg, "no-such-table").Load(ctx, "web")
 		if err == nil || !strings.Contains(err.Error(), "dynamodb:GetItem on table no-such-table") {
 			t.Fatalf("err %v", err)
 		}
 	})
 }
 
-// TestOpenBuildsDynamoStore checks that dynamo.go wires itself into Open.
+// TestOpenBuildsDynamoStore checks that the package registers
+// dynamodb://TABLE with state.Open, refuses bad table names quoting the
+// value, and that the unknown-backend error lists it as before the move.
 func TestOpenBuildsDynamoStore(t *testing.T) {
-	st, err := state.Open("dynamodb://bluegreen-state", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	for _, spec := range []string{"dynamodb://bluegreen-state", "DynamoDB://bluegreen-state"} {
+		st, err := state.Open(spec, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds, ok := st.(*dynamostate.Store); !ok || ds.String() != "dynamodb://bluegreen-state" {
+			t.Fatalf("Open(%q) returned %T %v", spec, st, st)
+		}
 	}
-	if ds, ok := st.(*state.DynamoStore); !ok || ds.String() != "dynamodb://bluegreen-state" {
-		t.Fatalf("Open returned %T %v", st, st)
+	for _, spec := range []string{"dynamodb://", "dynamodb://ab", "dynamodb://a/b", "dynamodb://t t"} {
+		_, err := state.Open(spec, "x")
+		if err == nil || !strings.Contains(err.Error(), "expected dynamodb://TABLE with a table name of 3 to 255") {
+			t.Errorf("Open(%q) = %v; want the table name rule", spec, err)
+		} else if !strings.Contains(err.Error(), spec) {
+			t.Errorf("Open(%q): error %q does not quote the value", spec, err)
+		}
+	}
+	_, err := state.Open("s3://bucket", "x")
+	if want := `state "s3://bucket": unknown backend "s3" (expected a directory, file://DIR or dynamodb://TABLE)`; err == nil || err.Error() != want {
+		t.Errorf("Open(s3://bucket) = %v; want %s", err, want)
 	}
 }

@@ -1,4 +1,4 @@
-package state_test
+package dynamostate_test
 
 import (
 	"context"
@@ -10,8 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+	"github.com/bluegreen-deploy/bluegreen/internal/state/dynamostate"
+	"github.com/bluegreen-deploy/bluegreen/internal/state/statetest"
 )
 
 // TestDynamoStoreContract holds the DynamoDB store to the same lease,
@@ -24,11 +25,11 @@ func TestDynamoStoreContract(t *testing.T) {
 	m := awstest.Start(t)
 	ctx := context.Background()
 	cfg := awstest.Config(m.URL)
-	if err := state.CreateDynamoTable(ctx, cfg, "contract"); err != nil {
+	if err := dynamostate.CreateTable(ctx, cfg, "contract"); err != nil {
 		t.Fatal(err)
 	}
 	raw := dynamodb.NewFromConfig(cfg)
-	storeContract(t, state.NewDynamoWithConfig(cfg, "contract"), func(key, record string) {
+	statetest.StoreContract(t, dynamostate.NewWithConfig(cfg, "contract"), func(key, record string) {
 		var head struct {
 			Format int `json:"format"`
 		}

@@ -1,11 +1,15 @@
-package state
+// Package dynamostate is the DynamoDB state store: records and locks in one
+// table, shared by every machine that runs a release (Octopus workers). It
+// registers dynamodb://TABLE with state.Open from init; importing it is what
+// links the AWS SDK, so the engine and internal/state stay free of it.
+package dynamostate
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -14,45 +18,54 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 )
 
+// tableRe is DynamoDB's rule for table names.
+var tableRe = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
+
+// init registers dynamodb://TABLE with state.Open. The store lives in its
+// own package so that only binaries importing it (cmd/bluegreen) link the
+// AWS SDK; the engine and internal/state do not.
 func init() {
-	NewDynamoStore = func(_ context.Context, table string) (Store, error) { return NewDynamo(table), nil }
+	state.Register(state.Backend{Scheme: "dynamodb", Usage: "dynamodb://TABLE", Open: func(table string) (state.Store, error) {
+		if !tableRe.MatchString(table) {
+			return nil, fmt.Errorf("expected dynamodb://TABLE with a table name of 3 to 255 letters, digits, '_', '-' or '.', found %q", table)
+		}
+		return New(table), nil
+	}})
 }
 
-// DynamoStore is the Store for runs that move between machines (Octopus
+// Store is the state.Store for runs that move between machines (Octopus
 // workers): a DynamoDB table whose string partition key is named "pk",
 // holding one item per key for the record and one for the lock.
 //
-//	pk = "record#<key>"  record: the Record as JSON, updated: RFC 3339 time
-//	pk = "lock#<key>"    run_id, host, pid, since: the Holder
+//	pk = "record#<key>"  record: the state.Record as JSON, updated: RFC 3339 time
+//	pk = "lock#<key>"    run_id, host, pid, since: the state.Holder
 //
 // The lock is a conditional PutItem that only succeeds when no lock item
 // exists, so exactly one of several concurrent runs wins, whichever machine
 // it is on. DynamoDB applies a PutItem atomically and durably before it
 // answers, which is what Save promises. A record item is limited to
-// DynamoDB's 400 KB; History is bounded (MaxHistory) to stay well below it.
+// DynamoDB's 400 KB; the history is bounded (state.MaxHistory) to stay
+// well below it.
 //
-// The table is created with CreateDynamoTable or by hand:
+// The table is created with CreateTable or by hand:
 //
 //	aws dynamodb create-table --table-name bluegreen-state \
 //	  --attribute-definitions AttributeName=pk,AttributeType=S \
 //	  --key-schema AttributeName=pk,KeyType=HASH --billing-mode PAY_PER_REQUEST
-type DynamoStore struct {
+type Store struct {
 	table string
 	cfg   *awssdk.Config
 
 	once   sync.Once
 	client dynamoAPI
 	err    error
-
-	// hostname and alive are the same seams as FileStore's: a stale lock
-	// can only be proven on the host that took it.
-	hostname func() (string, error)
-	alive    func(pid int) bool
 }
 
-var _ Store = (*DynamoStore)(nil)
+var _ state.Store = (*Store)(nil)
 
 // dynamoAPI is the part of the DynamoDB API the store uses.
 type dynamoAPI interface {
@@ -63,24 +76,24 @@ type dynamoAPI interface {
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
-// NewDynamo returns a store on table that reaches DynamoDB through the SDK's
+// New returns a store on table that reaches DynamoDB through the SDK's
 // default chain (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...). It does
 // no I/O: the configuration is loaded on first use.
-func NewDynamo(table string) *DynamoStore {
-	return &DynamoStore{table: table, hostname: os.Hostname, alive: processAlive}
+func New(table string) *Store {
+	return &Store{table: table}
 }
 
-// NewDynamoWithConfig returns a store on table that uses cfg.
-func NewDynamoWithConfig(cfg awssdk.Config, table string) *DynamoStore {
-	s := NewDynamo(table)
+// NewWithConfig returns a store on table that uses cfg.
+func NewWithConfig(cfg awssdk.Config, table string) *Store {
+	s := New(table)
 	s.cfg = &cfg
 	return s
 }
 
 // String names the store for logs and status output.
-func (s *DynamoStore) String() string { return "dynamodb://" + s.table }
+func (s *Store) String() string { return "dynamodb://" + s.table }
 
-func (s *DynamoStore) api() (dynamoAPI, error) {
+func (s *Store) api() (dynamoAPI, error) {
 	s.once.Do(func() {
 		if s.client != nil {
 			return
@@ -108,7 +121,7 @@ func lockKey(key string) map[string]ddbtypes.AttributeValue {
 }
 
 // Load returns key's record, or (nil, nil) when there is none.
-func (s *DynamoStore) Load(ctx context.Context, key string) (*Record, error) {
+func (s *Store) Load(ctx context.Context, key string) (*state.Record, error) {
 	if key == "" {
 		return nil, errors.New("state key is empty")
 	}
@@ -127,7 +140,7 @@ func (s *DynamoStore) Load(ctx context.Context, key string) (*Record, error) {
 	if !ok {
 		return nil, fmt.Errorf("load state %q: item in table %s has no string attribute \"record\"", key, s.table)
 	}
-	var rec Record
+	var rec state.Record
 	if err := json.Unmarshal([]byte(raw.Value), &rec); err != nil {
 		return nil, fmt.Errorf("load state %q: item in table %s is not a valid record: %w", key, s.table, err)
 	}
@@ -137,10 +150,10 @@ func (s *DynamoStore) Load(ctx context.Context, key string) (*Record, error) {
 	return &rec, nil
 }
 
-// Save replaces key's record. The history is bounded (BoundHistory); rec
+// Save replaces key's record. The history is bounded (state.BoundHistory); rec
 // itself is not modified. The write is conditional on the stored record's
 // format, so a record of a newer format is never replaced.
-func (s *DynamoStore) Save(ctx context.Context, key string, rec *Record) error {
+func (s *Store) Save(ctx context.Context, key string, rec *state.Record) error {
 	put, err := s.recordPut(key, rec)
 	if err != nil {
 		return err
@@ -152,15 +165,15 @@ func (s *DynamoStore) Save(ctx context.Context, key string, rec *Record) error {
 	if _, err := api.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
 		ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues}); err != nil {
 		if conditionFailed(err) {
-			return &FormatError{Key: key, Reason: fmt.Sprintf("the stored record has a format newer than %d", FormatVersion)}
+			return &state.FormatError{Key: key, Reason: fmt.Sprintf("the stored record has a format newer than %d", state.FormatVersion)}
 		}
 		return fmt.Errorf("save state %q: dynamodb:PutItem on table %s: %w", key, s.table, s.missingTable(err))
 	}
 	return nil
 }
 
-// Acquire takes key's lock for h. See Store.Acquire.
-func (s *DynamoStore) Acquire(ctx context.Context, key string, h Holder) (*Takeover, error) {
+// Acquire takes key's lock for h. See state.Store.Acquire.
+func (s *Store) Acquire(ctx context.Context, key string, h state.Holder) (*state.Takeover, error) {
 	if key == "" {
 		return nil, errors.New("state key is empty")
 	}
@@ -180,10 +193,10 @@ func (s *DynamoStore) Acquire(ctx context.Context, key string, h Holder) (*Takeo
 			return takeover, err
 		}
 	}
-	return nil, &LockedError{Key: key}
+	return nil, &state.LockedError{Key: key}
 }
 
-func (s *DynamoStore) acquire(ctx context.Context, api dynamoAPI, key string, item map[string]ddbtypes.AttributeValue) (*Takeover, bool, error) {
+func (s *Store) acquire(ctx context.Context, api dynamoAPI, key string, item map[string]ddbtypes.AttributeValue) (*state.Takeover, bool, error) {
 	// Free, or already ours (a retried call).
 	_, err := api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           &s.table,
@@ -206,9 +219,9 @@ func (s *DynamoStore) acquire(ctx context.Context, api dynamoAPI, key string, it
 	if cur == nil {
 		return nil, true, nil
 	}
-	reason, stale := s.stale(*cur)
+	reason, stale := state.StaleHolder(*cur)
 	if !stale {
-		return nil, false, &LockedError{Key: key, Holder: *cur}
+		return nil, false, &state.LockedError{Key: key, Holder: *cur}
 	}
 	// Replace exactly the stale holder, with the expiry we judged: if
 	// another run took it over first, or the holder renewed in between,
@@ -237,7 +250,7 @@ func (s *DynamoStore) acquire(ctx context.Context, api dynamoAPI, key string, it
 	if _, _, err := s.confirm(ctx, key, item); err != nil {
 		return nil, false, err
 	}
-	return &Takeover{Previous: *cur, Reason: reason}, false, nil
+	return &state.Takeover{Previous: *cur, Reason: reason}, false, nil
 }
 
 // confirm reads the lock back after a conditional put succeeded and
@@ -245,20 +258,20 @@ func (s *DynamoStore) acquire(ctx context.Context, api dynamoAPI, key string, it
 // condition alone decides; an emulator that applies two racing
 // conditional puts (moto does under load) would otherwise grant the lock
 // twice. The fenced saves catch what this read misses.
-func (s *DynamoStore) confirm(ctx context.Context, key string, item map[string]ddbtypes.AttributeValue) (*Takeover, bool, error) {
+func (s *Store) confirm(ctx context.Context, key string, item map[string]ddbtypes.AttributeValue) (*state.Takeover, bool, error) {
 	cur, err := s.Holder(ctx, key)
 	if err != nil {
 		return nil, false, err
 	}
 	if cur != nil && cur.RunID != str(item["run_id"]) {
-		return nil, false, &LockedError{Key: key, Holder: *cur}
+		return nil, false, &state.LockedError{Key: key, Holder: *cur}
 	}
 	return nil, false, nil
 }
 
 // Release deletes key's lock when runID holds it. Releasing a free lock is
 // not an error; releasing another run's lock is, and leaves it in place.
-func (s *DynamoStore) Release(ctx context.Context, key string, runID string) error {
+func (s *Store) Release(ctx context.Context, key string, runID string) error {
 	api, err := s.api()
 	if err != nil {
 		return err
@@ -286,7 +299,7 @@ func (s *DynamoStore) Release(ctx context.Context, key string, runID string) err
 }
 
 // Holder returns key's lock holder, or nil when the lock is free.
-func (s *DynamoStore) Holder(ctx context.Context, key string) (*Holder, error) {
+func (s *Store) Holder(ctx context.Context, key string) (*state.Holder, error) {
 	api, err := s.api()
 	if err != nil {
 		return nil, err
@@ -298,20 +311,14 @@ func (s *DynamoStore) Holder(ctx context.Context, key string) (*Holder, error) {
 	if out.Item == nil {
 		return nil, nil
 	}
-	h := &Holder{RunID: str(out.Item["run_id"]), Host: str(out.Item["host"])}
+	h := &state.Holder{RunID: str(out.Item["run_id"]), Host: str(out.Item["host"])}
 	h.PID, _ = strconv.Atoi(num(out.Item["pid"]))
 	h.Since, _ = time.Parse(time.RFC3339Nano, str(out.Item["since"]))
 	h.Expires, _ = time.Parse(time.RFC3339Nano, str(out.Item["expires"]))
 	return h, nil
 }
 
-// stale reports whether the holder is gone: its lease ended (on any
-// host), or it ran on this host and its process no longer exists.
-func (s *DynamoStore) stale(h Holder) (string, bool) {
-	return staleHolder(h, s.hostname, s.alive)
-}
-
-func holderItem(h Holder) map[string]ddbtypes.AttributeValue {
+func holderItem(h state.Holder) map[string]ddbtypes.AttributeValue {
 	return map[string]ddbtypes.AttributeValue{
 		"run_id": &ddbtypes.AttributeValueMemberS{Value: h.RunID},
 		"host":   &ddbtypes.AttributeValueMemberS{Value: h.Host},
@@ -344,7 +351,7 @@ func num(v ddbtypes.AttributeValue) string {
 
 // missingTable adds to a "no such table" error how to create the table: it
 // is the first thing a new user of dynamodb:// meets.
-func (s *DynamoStore) missingTable(err error) error {
+func (s *Store) missingTable(err error) error {
 	var nf *ddbtypes.ResourceNotFoundException
 	if !errors.As(err, &nf) {
 		return err
@@ -354,10 +361,10 @@ func (s *DynamoStore) missingTable(err error) error {
 		err, s.table, s.table)
 }
 
-// CreateDynamoTable creates the table a DynamoStore needs (on-demand
+// CreateTable creates the table a Store needs (on-demand
 // billing, string partition key "pk") and waits until it is active. A table
 // that already exists is left as it is.
-func CreateDynamoTable(ctx context.Context, cfg awssdk.Config, table string) error {
+func CreateTable(ctx context.Context, cfg awssdk.Config, table string) error {
 	c := dynamodb.NewFromConfig(cfg)
 	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            &table,

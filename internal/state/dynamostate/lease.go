@@ -1,4 +1,4 @@
-package state
+package dynamostate
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 )
 
 func formatExpiry(t time.Time) string {
@@ -22,20 +24,20 @@ func formatExpiry(t time.Time) string {
 // recordPut builds the write of key's record: the record as JSON, its
 // format as a separate attribute, and the condition that the stored record
 // is not of a newer format.
-func (s *DynamoStore) recordPut(key string, rec *Record) (*ddbtypes.Put, error) {
+func (s *Store) recordPut(key string, rec *state.Record) (*ddbtypes.Put, error) {
 	if key == "" {
 		return nil, errors.New("state key is empty")
 	}
 	if rec == nil {
 		return nil, fmt.Errorf("save state %q: record is nil", key)
 	}
-	b, err := encodeRecord(rec, false)
+	b, err := state.EncodeRecord(rec, false)
 	if err != nil {
 		return nil, fmt.Errorf("save state %q: %w", key, err)
 	}
 	item := recordKey(key)
 	item["record"] = &ddbtypes.AttributeValueMemberS{Value: string(b)}
-	item["format"] = &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(FormatVersion)}
+	item["format"] = &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(state.FormatVersion)}
 	item["updated"] = &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)}
 	return &ddbtypes.Put{
 		TableName:                &s.table,
@@ -43,14 +45,14 @@ func (s *DynamoStore) recordPut(key string, rec *Record) (*ddbtypes.Put, error) 
 		ConditionExpression:      awssdk.String("attribute_not_exists(#f) OR #f <= :f"),
 		ExpressionAttributeNames: map[string]string{"#f": "format"},
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
-			":f": &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(FormatVersion)},
+			":f": &ddbtypes.AttributeValueMemberN{Value: strconv.Itoa(state.FormatVersion)},
 		},
 	}, nil
 }
 
 // SaveHeld writes key's record in one transaction with a check that runID
-// holds key's lock: see Store.SaveHeld.
-func (s *DynamoStore) SaveHeld(ctx context.Context, key, runID string, rec *Record) error {
+// holds key's lock: see state.Store.SaveHeld.
+func (s *Store) SaveHeld(ctx context.Context, key, runID string, rec *state.Record) error {
 	if runID == "" {
 		return fmt.Errorf("save state %q: run id is empty", key)
 	}
@@ -81,23 +83,23 @@ func (s *DynamoStore) SaveHeld(ctx context.Context, key, runID string, rec *Reco
 			return s.lost(ctx, key, runID)
 		}
 		if len(reasons) > 1 && awssdk.ToString(reasons[1].Code) == "ConditionalCheckFailed" {
-			return &FormatError{Key: key, Reason: fmt.Sprintf("the stored record has a format newer than %d", FormatVersion)}
+			return &state.FormatError{Key: key, Reason: fmt.Sprintf("the stored record has a format newer than %d", state.FormatVersion)}
 		}
 	}
 	return fmt.Errorf("save state %q: dynamodb:TransactWriteItems on table %s: %w", key, s.table, s.missingTable(err))
 }
 
-// lost builds the LeaseLostError for runID, naming the current holder.
-func (s *DynamoStore) lost(ctx context.Context, key, runID string) error {
+// lost builds the state.LeaseLostError for runID, naming the current holder.
+func (s *Store) lost(ctx context.Context, key, runID string) error {
 	cur, err := s.Holder(ctx, key)
 	if err != nil {
 		cur = nil
 	}
-	return &LeaseLostError{Key: key, RunID: runID, Holder: cur}
+	return &state.LeaseLostError{Key: key, RunID: runID, Holder: cur}
 }
 
-// Renew extends runID's lease on key: see Store.Renew.
-func (s *DynamoStore) Renew(ctx context.Context, key, runID string, until time.Time) error {
+// Renew extends runID's lease on key: see state.Store.Renew.
+func (s *Store) Renew(ctx context.Context, key, runID string, until time.Time) error {
 	api, err := s.api()
 	if err != nil {
 		return err
@@ -121,10 +123,10 @@ func (s *DynamoStore) Renew(ctx context.Context, key, runID string, until time.T
 	return nil
 }
 
-// Break removes key's lock whoever holds it: see Store.Break. It deletes
+// Break removes key's lock whoever holds it: see state.Store.Break. It deletes
 // exactly the holder it read, so a lock taken in between is left alone
 // (and Break reports the lock as free).
-func (s *DynamoStore) Break(ctx context.Context, key string) (*Holder, error) {
+func (s *Store) Break(ctx context.Context, key string) (*state.Holder, error) {
 	api, err := s.api()
 	if err != nil {
 		return nil, err
