@@ -107,6 +107,10 @@ func (s *Spec) Output(name string) *Output {
 type ParamError struct {
 	Param string
 	Msg   string
+	// Unknown marks a param the spec does not declare, Missing a required
+	// one that was not given, so that a caller whose params go by another
+	// name (a runbook's inputs) can word these two itself.
+	Unknown, Missing bool
 }
 
 func (e *ParamError) Error() string { return fmt.Sprintf("param %q: %s", e.Param, e.Msg) }
@@ -127,7 +131,7 @@ func (s *Spec) Bind(raw map[string]any) (Params, []*ParamError) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if s.Param(k) == nil {
-			errs = append(errs, &ParamError{k, fmt.Sprintf("unknown param for %s (expected one of: %s)", s.Kind, strings.Join(s.ParamNames(), ", "))})
+			errs = append(errs, &ParamError{Param: k, Msg: fmt.Sprintf("unknown param for %s (expected one of: %s)", s.Kind, strings.Join(s.ParamNames(), ", ")), Unknown: true})
 		}
 	}
 	for _, prm := range s.Params {
@@ -136,30 +140,14 @@ func (s *Spec) Bind(raw map[string]any) (Params, []*ParamError) {
 			if prm.Default != nil {
 				out[prm.Name] = prm.Default
 			} else if prm.Required {
-				errs = append(errs, &ParamError{prm.Name, "required param is missing"})
+				errs = append(errs, &ParamError{Param: prm.Name, Msg: "required param is missing", Missing: true})
 			}
 			continue
 		}
-		cv, err := Coerce(prm.Type, prm.Items, v)
+		cv, err := prm.Check(v)
 		if err != nil {
-			msg := err.Error()
-			if prm.Sensitive {
-				// Coerce quotes what it found; a secret must not reach
-				// an error message, so only the expected type is named.
-				msg = fmt.Sprintf("expected %s, found a value that is not (not shown: the param is sensitive)", Describe(prm.Type))
-			}
-			errs = append(errs, &ParamError{prm.Name, msg})
+			errs = append(errs, &ParamError{Param: prm.Name, Msg: err.Error()})
 			continue
-		}
-		if len(prm.Enum) > 0 {
-			if str, _ := cv.(string); !contains(prm.Enum, str) {
-				found := fmt.Sprintf("%q", str)
-				if prm.Sensitive {
-					found = "another value (not shown: the param is sensitive)"
-				}
-				errs = append(errs, &ParamError{prm.Name, fmt.Sprintf("expected one of %s, found %s", strings.Join(prm.Enum, ", "), found)})
-				continue
-			}
 		}
 		out[prm.Name] = cv
 	}

@@ -111,23 +111,13 @@ func (s *Spec) check() error {
 		if p.Doc == "" {
 			return fmt.Errorf("param %q: doc is required", p.Name)
 		}
-		switch p.Type {
-		case String, Int, Number, Bool, Duration, List, Map:
-		default:
-			return fmt.Errorf("param %q: invalid type %q", p.Name, p.Type)
-		}
-		if p.Required && p.Default != nil {
-			return fmt.Errorf("param %q: required with a default", p.Name)
-		}
-		if len(p.Enum) > 0 && p.Type != String {
-			return fmt.Errorf("param %q: enum needs type string", p.Name)
+		if e := p.CheckDecl(); e != nil {
+			return fmt.Errorf("param %q: %v", p.Name, e)
 		}
 		if p.Default != nil {
-			if err := checkGoType(p.Type, p.Default); err != nil {
-				return fmt.Errorf("param %q: default: %v", p.Name, err)
-			}
-			if len(p.Enum) > 0 && !contains(p.Enum, p.Default.(string)) {
-				return fmt.Errorf("param %q: default not in enum", p.Name)
+			// The Go type is right (CheckDecl): only the enum is left.
+			if _, err := p.Check(p.Default); err != nil {
+				return fmt.Errorf("param %q: default not in enum: %v", p.Name, err)
 			}
 		}
 	}

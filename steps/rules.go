@@ -180,7 +180,7 @@ func (s *Spec) RuleProblems(known Params, unknown map[string]bool) []RuleProblem
 }
 
 func one(param, msg string) []RuleProblem {
-	return []RuleProblem{{&ParamError{param, msg}, nil}}
+	return []RuleProblem{{&ParamError{Param: param, Msg: msg}, nil}}
 }
 
 func isGiven(v any, ok bool) bool {
@@ -301,9 +301,9 @@ func (r Rule) checkValue(param string, v any, sensitive bool) []RuleProblem {
 			return
 		}
 		if sensitive {
-			msg = strings.SplitN(msg, ", found", 2)[0] + " (the value is not shown: the param is sensitive)"
+			msg = strings.SplitN(msg, ", found", 2)[0] + " " + notShown
 		}
-		errs = append(errs, RuleProblem{&ParamError{param, where + msg}, item})
+		errs = append(errs, RuleProblem{&ParamError{Param: param, Msg: where + msg}, item})
 	}
 	switch x := v.(type) {
 	case []any:

@@ -66,6 +66,12 @@ type Param struct {
 	Sensitive bool
 	// Examples are shown in the docs and the schema.
 	Examples []any
+	// Connection marks a param that only says how to reach the step's
+	// outside system (a server URL, an API key, a space), overriding what
+	// the environment gives. Generated Octopus templates leave such params
+	// out: their script hands the step the connection of the running
+	// deployment instead.
+	Connection bool
 }
 
 // Output declares one output of a step kind: a key in the map that Run

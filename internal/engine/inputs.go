@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -52,65 +51,54 @@ func ReadInputsFile(path string) (map[string]any, error) {
 }
 
 // ResolveInputs types raw inputs by their declarations, applies defaults
-// and reports every unknown, missing or mistyped input at once. Values of
+// and reports every unknown, missing or mistyped input at once. The inputs
+// are bound as a step's params are (inputSpec, steps.Spec.Bind); then each
+// given value is checked against the input's validate: rules. Values of
 // sensitive inputs never appear in the errors.
 func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
-	out := map[string]any{}
 	// Problems with a declared input point at its declaration; an unknown
 	// input exists only on the command line, so it has no line (a made-up
-	// one would send the reader to the wrong place).
+	// one would send the reader to the wrong place). Problems are reported
+	// unknown inputs first, then in the order the inputs are declared.
 	type problem struct {
 		at  Pos
 		msg string
 	}
-	var probs []problem
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if r.inputs[k] == nil {
+	var unknown []problem
+	byInput := map[string][]problem{}
+	bound, errs := r.inputSpec().Bind(raw)
+	for _, e := range errs {
+		in := r.inputs[e.Param]
+		switch {
+		case e.Unknown || in == nil:
 			var names []string
 			for _, in := range r.Inputs {
 				names = append(names, in.Name)
 			}
-			probs = append(probs, problem{Pos{}, fmt.Sprintf("unknown input %q%s (declared inputs: %s)", k, hint(k, names), list(names))})
+			unknown = append(unknown, problem{Pos{}, fmt.Sprintf("unknown input %q%s (declared inputs: %s)", e.Param, hint(e.Param, names), list(names))})
+		case e.Missing:
+			byInput[in.Name] = append(byInput[in.Name], problem{in.Pos, fmt.Sprintf("missing required input %q (%s): pass it with --set %s=VALUE", in.Name, orType(in), in.Name)})
+		default:
+			byInput[in.Name] = append(byInput[in.Name], problem{in.Pos, fmt.Sprintf("input %q: %s", in.Name, e.Msg)})
 		}
 	}
+	out := map[string]any(bound)
 	for _, in := range r.Inputs {
-		v, given := raw[in.Name]
-		if !given {
-			switch {
-			case in.Default != nil:
-				out[in.Name] = in.Default
-			case in.Required:
-				probs = append(probs, problem{in.Pos, fmt.Sprintf("missing required input %q (%s): pass it with --set %s=VALUE", in.Name, orType(in), in.Name)})
-			default:
-				out[in.Name] = zero(in.Type)
-			}
-			continue
-		}
-		cv, err := steps.Coerce(in.Type, "", v)
-		if err != nil {
-			if in.Sensitive {
-				probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: expected %s", in.Name, steps.Describe(in.Type))})
-			} else {
-				probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: %v", in.Name, err)})
-			}
-			continue
-		}
-		if len(in.Enum) > 0 {
-			if s, _ := cv.(string); !contains(in.Enum, s) {
-				probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: expected one of %s, found %q", in.Name, strings.Join(in.Enum, ", "), s)})
-				continue
+		v, ok := out[in.Name]
+		switch {
+		case !ok && !in.Required:
+			out[in.Name] = zero(in.Type)
+		case ok && raw[in.Name] != nil:
+			// A default was checked against the rules when the runbook
+			// loaded; a given value is checked now.
+			if msg := in.check(v); msg != "" {
+				byInput[in.Name] = append(byInput[in.Name], problem{in.Pos, fmt.Sprintf("input %q: %s", in.Name, msg)})
 			}
 		}
-		if msg := in.check(cv); msg != "" {
-			probs = append(probs, problem{in.Pos, fmt.Sprintf("input %q: %s", in.Name, msg)})
-			continue
-		}
-		out[in.Name] = cv
+	}
+	probs := unknown
+	for _, in := range r.Inputs {
+		probs = append(probs, byInput[in.Name]...)
 	}
 	if len(probs) > 0 {
 		// The snippet quotes the declaration; a file that cannot be read

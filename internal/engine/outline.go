@@ -12,7 +12,8 @@ import (
 func (r *Runbook) MissingInputs(raw map[string]any) []string {
 	var out []string
 	for _, in := range r.Inputs {
-		if _, given := raw[in.Name]; !given && in.Default == nil && in.Required {
+		// A null value is not given, as Bind has it (ResolveInputs).
+		if v := raw[in.Name]; v == nil && in.Default == nil && in.Required {
 			out = append(out, in.Name)
 		}
 	}

@@ -4,8 +4,6 @@ package engine
 // colours.
 
 import (
-	"strings"
-
 	"gopkg.in/yaml.v3"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
@@ -32,11 +30,10 @@ func (p *parser) inputs(n *yaml.Node) {
 		f := p.fields(v, what, "type", "description", "default", "required", "sensitive", "enum", "validate")
 		if t, ok := f["type"]; ok {
 			if s, ok := p.str(t, what+": type"); ok {
-				switch steps.Type(s) {
-				case steps.String, steps.Int, steps.Number, steps.Bool, steps.Duration, steps.List, steps.Map:
+				if steps.ValidParamType(steps.Type(s)) {
 					in.Type = steps.Type(s)
-				default:
-					p.d.add(pos(t), "%s: type: expected one of string, int, number, bool, duration, list, map, found %q", what, s)
+				} else {
+					p.d.add(pos(t), "%s: type: expected one of %s, found %q", what, list(typeNames(steps.ParamTypes)), s)
 				}
 			}
 		}
@@ -70,15 +67,21 @@ func (p *parser) inputs(n *yaml.Node) {
 		}
 		if x, ok := f["required"]; ok {
 			if b, ok := p.boolean(x, what+": required"); ok {
-				if b && in.Default != nil {
-					p.d.add(pos(x), "%s: required: an input with a default cannot be required", what)
-				}
 				in.Required = b
 			}
 		}
-		if len(in.Enum) > 0 && in.Default != nil {
-			if s, _ := in.Default.(string); !contains(in.Enum, s) {
-				p.d.add(pos(f["default"]), "%s: default: expected one of %s, found %q", what, strings.Join(in.Enum, ", "), s)
+		// An input is declared as a step's param is, and checked by the
+		// same code: the declaration, then the default's value.
+		prm := in.param()
+		if e := prm.CheckDecl(); e != nil {
+			at := pos(k)
+			if x, ok := f[e.Field]; ok {
+				at = pos(x)
+			}
+			p.d.add(at, "%s: %v", what, e)
+		} else if in.Default != nil {
+			if _, err := prm.Check(in.Default); err != nil {
+				p.d.add(pos(f["default"]), "%s: default: %v", what, err)
 			}
 		}
 		if x, ok := f["validate"]; ok {

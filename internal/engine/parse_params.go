@@ -158,15 +158,9 @@ func (p *parser) checkParam(prm *steps.Param, t *Tmpl, n *yaml.Node, spec *steps
 			}
 			return
 		}
-		cv, err := steps.Coerce(prm.Type, prm.Items, raw)
-		if err != nil {
+		// The same check as Bind's when the step runs (steps.Param.Check).
+		if _, err := prm.Check(raw); err != nil {
 			p.d.add(pos(n), "%s: %v", what, err)
-			return
-		}
-		if len(prm.Enum) > 0 {
-			if s, _ := cv.(string); !contains(prm.Enum, s) {
-				p.d.add(pos(n), "%s: expected one of %s, found %q", what, strings.Join(prm.Enum, ", "), s)
-			}
 		}
 		return
 	}

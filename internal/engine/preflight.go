@@ -293,16 +293,8 @@ func (pf *preflighter) params(st *Step, path string, vals map[string]any) (steps
 			if v == nil {
 				continue
 			}
-			cv, err := steps.Coerce(prm.Type, prm.Items, v)
-			if err == nil && len(prm.Enum) > 0 {
-				if s, _ := cv.(string); !contains(prm.Enum, s) {
-					err = fmt.Errorf("expected one of %s, found %q", strings.Join(prm.Enum, ", "), s)
-				}
-			}
+			cv, err := prm.Check(v)
 			if err != nil {
-				if prm.Sensitive {
-					err = fmt.Errorf("expected %s (the value is not shown: the param is sensitive)", steps.Describe(prm.Type))
-				}
 				pf.add(vt.Pos, "step %s: with: %s: %v", path, name, err)
 				unknown[name] = true
 				continue

@@ -7,7 +7,7 @@
 // v2.115.0). The connection comes from OCTOPUS_URL, OCTOPUS_API_KEY and
 // OCTOPUS_SPACE, which the generated Octopus templates set from the
 // running deployment, or from the optional params server, api_key and
-// space (templates.ConnectionParams).
+// space (connectionParams).
 package octopus
 
 import (
@@ -23,7 +23,6 @@ import (
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projects"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -51,9 +50,21 @@ func connect(ctx context.Context, p steps.Params) (*octopus.Client, error) {
 	return c.WithContext(ctx), nil
 }
 
+// connectionParams are the optional params through which an Octopus step
+// may override the connection it otherwise takes from OCTOPUS_URL,
+// OCTOPUS_API_KEY and OCTOPUS_SPACE. They are marked Connection, so the
+// template generator leaves them out of Octopus templates, whose script
+// sets those three variables itself from the server's own variables and
+// one Sensitive API-key parameter.
+var connectionParams = []steps.Param{
+	{Name: "server", Type: steps.String, Connection: true, Doc: "Octopus server URL, e.g. https://octopus.example.com. Defaults to OCTOPUS_URL."},
+	{Name: "api_key", Type: steps.String, Sensitive: true, Connection: true, Doc: "Octopus API key (API-...). Defaults to OCTOPUS_API_KEY."},
+	{Name: "space", Type: steps.String, Connection: true, Doc: "Space name or id. Defaults to OCTOPUS_SPACE, then the server's default space."},
+}
+
 // withConnection appends the connection params to a step's own params.
 func withConnection(ps ...steps.Param) []steps.Param {
-	return append(ps, templates.ConnectionParams...)
+	return append(ps, connectionParams...)
 }
 
 // withConnectionOf adds to an undo's params the connection params the step
@@ -148,12 +159,4 @@ func selectTargets(c *octopus.Client, p steps.Params) ([]*machines.DeploymentTar
 
 func hasSelector(p steps.Params) bool {
 	return p.String("role") != "" || p.String("environment") != "" || len(p.Strings("targets")) > 0
-}
-
-func targetNames(ts []*machines.DeploymentTarget) []any {
-	out := make([]any, len(ts))
-	for i, t := range ts {
-		out[i] = t.Name
-	}
-	return out
 }

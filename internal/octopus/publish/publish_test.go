@@ -27,6 +27,14 @@ func connect(t *testing.T, srv *octopustest.Server) *octopus.Client {
 	return c
 }
 
+// connectionParams are connection params as steps/octopus declares them;
+// the generator leaves them out of the templates.
+var connectionParams = []steps.Param{
+	{Name: "server", Type: steps.String, Connection: true, Doc: "Octopus server URL, e.g. https://octopus.example.com. Defaults to OCTOPUS_URL."},
+	{Name: "api_key", Type: steps.String, Sensitive: true, Connection: true, Doc: "Octopus API key (API-...). Defaults to OCTOPUS_API_KEY."},
+	{Name: "space", Type: steps.String, Connection: true, Doc: "Space name or id. Defaults to OCTOPUS_SPACE, then the server's default space."},
+}
+
 func registry(summary string) *steps.Registry {
 	r := steps.NewRegistry()
 	noop := func() steps.Step {
@@ -37,7 +45,7 @@ func registry(summary string) *steps.Registry {
 	r.Register(steps.Spec{Kind: "aws.asg.scale", Title: "Scale an ASG", Summary: "Scales.", Credentials: steps.AWSCredentials, New: noop,
 		Params: []steps.Param{{Name: "group", Type: steps.String, Required: true, Doc: "ASG name."}, {Name: "wait", Type: steps.Bool, Default: true, Doc: "Wait."}}})
 	r.Register(steps.Spec{Kind: "octopus.targets.health", Title: "Target health", Summary: "Counts.", Credentials: steps.OctopusCredentials, New: noop,
-		Params: append([]steps.Param{{Name: "role", Type: steps.String, Doc: "Role."}}, templates.ConnectionParams...)})
+		Params: append([]steps.Param{{Name: "role", Type: steps.String, Doc: "Role."}}, connectionParams...)})
 	return r
 }
 

@@ -60,23 +60,6 @@ const (
 	RunbookStateParam   = paramPrefix + "Runbook.State"
 )
 
-// ConnectionParams are the optional params through which an Octopus step
-// (Credentials == steps.OctopusCredentials) may override the connection it
-// otherwise takes from OCTOPUS_URL, OCTOPUS_API_KEY and OCTOPUS_SPACE.
-// steps/octopus declares them from this list; the template generator
-// leaves them out of Octopus templates, whose script sets those three
-// variables itself from the server's own variables and one Sensitive
-// API-key parameter.
-var ConnectionParams = []steps.Param{
-	{Name: "server", Type: steps.String, Doc: "Octopus server URL, e.g. https://octopus.example.com. Defaults to OCTOPUS_URL."},
-	{Name: "api_key", Type: steps.String, Sensitive: true, Doc: "Octopus API key (API-...). Defaults to OCTOPUS_API_KEY."},
-	{Name: "space", Type: steps.String, Doc: "Space name or id. Defaults to OCTOPUS_SPACE, then the server's default space."},
-}
-
-func isConnectionParam(name string) bool {
-	return slices.ContainsFunc(ConnectionParams, func(p steps.Param) bool { return p.Name == name })
-}
-
 // Generated is one template with the key and file name it is stored under.
 type Generated struct {
 	// Key is the step kind, or RunbookKey.
@@ -131,7 +114,9 @@ func stepTemplate(s *steps.Spec) Template {
 	}
 	var names []paramArg
 	for _, p := range s.Params {
-		if s.Credentials == steps.OctopusCredentials && isConnectionParam(p.Name) {
+		if p.Connection {
+			// The template's script sets the connection from the
+			// deployment (octopusEnv), so the step's overrides are left out.
 			continue
 		}
 		prm := specParam(s.Kind, p)

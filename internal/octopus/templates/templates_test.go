@@ -20,6 +20,14 @@ func noop() steps.Step {
 	return steps.StepFunc(func(context.Context, *steps.Call) (steps.Outputs, error) { return nil, nil })
 }
 
+// connectionParams are connection params as steps/octopus declares them;
+// the generator leaves them out of the templates.
+var connectionParams = []steps.Param{
+	{Name: "server", Type: steps.String, Connection: true, Doc: "Octopus server URL, e.g. https://octopus.example.com. Defaults to OCTOPUS_URL."},
+	{Name: "api_key", Type: steps.String, Sensitive: true, Connection: true, Doc: "Octopus API key (API-...). Defaults to OCTOPUS_API_KEY."},
+	{Name: "space", Type: steps.String, Connection: true, Doc: "Space name or id. Defaults to OCTOPUS_SPACE, then the server's default space."},
+}
+
 // fixtureRegistry holds one kind per template shape: an AWS kind with every
 // param type, an Octopus kind with connection params and a sensitive one,
 // and a plain kind without params.
@@ -48,7 +56,7 @@ func fixtureRegistry() *steps.Registry {
 			{Name: "project", Type: steps.String, Required: true, Doc: "Project name or id."},
 			{Name: "value", Type: steps.String, Required: true, Doc: "New value."},
 			{Name: "secret", Type: steps.String, Sensitive: true, Doc: "A sensitive value."},
-		}, ConnectionParams...),
+		}, connectionParams...),
 	})
 	r.Register(steps.Spec{Kind: "flow.log", Title: "Log a message", Summary: "Logs.", New: noop})
 	return r
@@ -143,7 +151,7 @@ func TestGeneratedTemplateShape(t *testing.T) {
 		t.Errorf("Octopus kind: %s %s", oct.ActionType, oct.Category)
 	}
 	for _, p := range oct.Parameters {
-		for _, c := range ConnectionParams {
+		for _, c := range connectionParams {
 			if p.Name == paramPrefix+c.Name {
 				t.Errorf("connection param %s exported; the script sets it from the deployment", p.Name)
 			}
