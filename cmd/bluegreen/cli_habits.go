@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/steps"
@@ -13,16 +11,6 @@ import (
 // with the closest kind when the name looks like a typo of one.
 func unknownKind(kind string) error {
 	return usagef("unknown step kind %q%s (run `bluegreen steps` to list them)", kind, engine.Hint(kind, steps.Default.Kinds()))
-}
-
-// withKind names the step kind in a step's error once: many steps already
-// start their errors with their kind, and saying it twice
-// ("host.symlink.switch: host.symlink.switch: ...") only adds noise.
-func withKind(kind string, err error) error {
-	if strings.HasPrefix(err.Error(), kind+":") {
-		return err
-	}
-	return fmt.Errorf("%s: %w", kind, err)
 }
 
 // shownError is an error whose message has already been printed in the

@@ -3,13 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
@@ -129,128 +126,3 @@ func printSpec(a *app, s *steps.Spec) {
 	}
 	_ = tw.Flush()
 }
-
-// stepCmd is `bluegreen step run KIND --param k=v`: one step on its own,
-// as the per-step Octopus templates call it.
-func (a *app) stepCmd() *cobra.Command {
-	c := &cobra.Command{Use: "step", Short: "Run a single step (as the per-step Octopus templates do)"}
-	var params, paramEnvs []string
-	var octo bool
-	var output string
-	run := &cobra.Command{
-		Use:   "run KIND",
-		Short: "Run one step with --param name=value arguments",
-		Long: `step run runs one step kind once, with params given as --param name=value (lists and
-maps in YAML flow syntax: --param 'command=[echo, hi]'). Outputs are printed as JSON, or
-as Octopus output variables with --octopus-output. A mutating step prints the undo it
-would journal, so a pipeline can keep it; a gate is a runbook feature, not a step one.`,
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeKinds,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, ok := steps.Lookup(args[0])
-			if !ok {
-				return unknownKind(args[0])
-			}
-			raw := map[string]any{}
-			for _, p := range params {
-				k, v, ok := strings.Cut(p, "=")
-				if !ok || k == "" {
-					return usagef("--param: expected name=value, found %q", redactArg(spec, p))
-				}
-				if _, dup := raw[k]; dup {
-					return usagef("--param: %q given twice", k)
-				}
-				raw[k] = v
-			}
-			for _, p := range paramEnvs {
-				k, env, ok := strings.Cut(p, "=")
-				if !ok || k == "" || env == "" {
-					return usagef("--param-env: expected name=ENV_VAR, found %q", p)
-				}
-				if _, dup := raw[k]; dup {
-					return usagef("--param-env: %q given twice", k)
-				}
-				v, set := os.LookupEnv(env)
-				if !set {
-					return usagef("--param-env: environment variable %s (for param %q) is not set", env, k)
-				}
-				raw[k] = v
-			}
-			bound, errs := spec.Bind(raw)
-			if len(errs) > 0 {
-				inv := &engine.InvalidError{}
-				for _, e := range errs {
-					inv.Diags = append(inv.Diags, &engine.Diagnostic{File: spec.Kind, Message: e.Error()})
-				}
-				return inv
-			}
-			var undos []steps.Undo
-			call := &steps.Call{Params: bound, Log: a.log.With().Str("step", spec.Kind).Logger(), BeforeChange: func(u steps.Undo) error {
-				undos = append(undos, u)
-				a.log.Info().Str("undo", u.Kind).Msg("undo: " + u.Note)
-				return nil
-			}}
-			a.log.Info().Str("uses", spec.Kind).Msg("step " + spec.Title)
-			out, err := spec.New().Run(cmd.Context(), call)
-			if err != nil {
-				if octo {
-					reportStepFailure(a, err)
-				}
-				return withKind(spec.Kind, err)
-			}
-			if octo {
-				return reportStepOutputs(a, spec, out)
-			}
-			public := map[string]any{}
-			for k, v := range out {
-				if o := spec.Output(k); o != nil && o.Sensitive {
-					public[k] = steps.Redaction
-					continue
-				}
-				public[k] = v
-			}
-			enc := json.NewEncoder(a.stdout)
-			enc.SetIndent("", "  ")
-			res := map[string]any{"kind": spec.Kind, "outputs": public}
-			if len(undos) > 0 {
-				for i := range undos {
-					undos[i].Params = spec2Redacted(undos[i])
-				}
-				res["undo"] = undos
-			}
-			return enc.Encode(res)
-		},
-	}
-	run.Flags().StringArrayVar(&params, "param", nil, "a step param: --param name=value (repeatable)")
-	run.Flags().StringArrayVar(&paramEnvs, "param-env", nil, "a step param read from an environment variable: --param-env name=ENV_VAR (for secrets: arguments show in ps)")
-	run.Flags().BoolVar(&octo, "octopus-output", false, "print outputs as Octopus output variables (service messages)")
-	enumVarP(run.Flags(), &output, "output", "o", "json", []string{"json"}, "output format: json")
-	c.AddCommand(run)
-	return c
-}
-
-// spec2Redacted hides sensitive params of an undo before printing it.
-func spec2Redacted(u steps.Undo) map[string]any {
-	if s, ok := steps.Lookup(u.Kind); ok {
-		return s.Redacted(u.Params)
-	}
-	return u.Params
-}
-
-// redactArg hides the value of a sensitive --param in an error message.
-func redactArg(s *steps.Spec, arg string) string {
-	k, _, _ := strings.Cut(arg, "=")
-	if p := s.Param(k); p != nil && p.Sensitive {
-		return k + "=" + steps.Redaction
-	}
-	return arg
-}
-
-// reportStepOutputs and reportStepFailure are replaced when the Octopus
-// service-message writer is linked in.
-var (
-	reportStepOutputs = func(a *app, s *steps.Spec, out steps.Outputs) error {
-		return json.NewEncoder(a.stdout).Encode(out)
-	}
-	reportStepFailure = func(a *app, err error) {}
-)

@@ -34,10 +34,6 @@ func leaseFlag(flag time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-func init() {
-	extraCommands = append(extraCommands, (*app).unlockCmd)
-}
-
 // unlockCmd breaks an application's lock. A lock whose lease ran out is
 // taken over by the next run anyway; unlock is for a person who knows the
 // holder is gone and will not wait for its lease (or for a lock without

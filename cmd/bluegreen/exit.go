@@ -6,8 +6,8 @@ import (
 	"io"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/engine"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/internal/state"
+	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 // Exit codes, as the CLI contract defines them.
@@ -46,8 +46,9 @@ func exitCode(err error, signal int) int {
 		return ExitInterrupted
 	case errors.As(err, &inv), errors.As(err, &use), errors.Is(err, state.ErrFormat),
 		// A connection that is not configured, a malformed server URL or a
-		// space that does not exist is bad input, not a failed run.
-		errors.Is(err, octopus.ErrConfig), errors.Is(err, octopus.ErrBadURL), errors.Is(err, octopus.ErrSpaceNotFound):
+		// space that does not exist is bad input, not a failed run; the
+		// provider marks such errors as steps.ErrConfig.
+		errors.Is(err, steps.ErrConfig):
 		return ExitInvalid
 	case errors.As(err, &lock):
 		return ExitLocked

@@ -22,10 +22,10 @@ func init() {
 		return st, st.Text()
 	}
 	octopusRelease = func() { servicemsg.SetShared(nil) }
-	reportStepOutputs = func(a *app, s *steps.Spec, out steps.Outputs) error {
+	reportStepOutputs = func(a *app, res *steps.Result) error {
 		r := servicemsg.NewReporter(a.service)
 		r.SingleStep = true
-		return r.Handle(servicemsg.Event{Kind: servicemsg.StepFinished, Outputs: out, Spec: s})
+		return r.Handle(servicemsg.Event{Kind: servicemsg.StepFinished, Outputs: res.Public, Sensitive: res.Sensitive})
 	}
 	reportStepFailure = func(a *app, err error) {
 		_ = servicemsg.NewWriter(a.service).ResultMessage(err.Error())
@@ -56,15 +56,7 @@ func newOctopusSink(a *app, rb *engine.Runbook) engine.Sink {
 		case *engine.RunStarted:
 			fail(rep.Handle(servicemsg.Event{Kind: servicemsg.RunStarted, RunID: ev.RunID, Live: ev.Live, Idle: ev.Idle}))
 		case *engine.StepFinished:
-			out := steps.Outputs{}
-			for k, v := range ev.Outputs {
-				out[k] = v
-			}
-			for k, v := range ev.SensitiveOutputs {
-				out[k] = v
-			}
-			spec, _ := steps.Lookup(ev.Kind)
-			fail(rep.Handle(servicemsg.Event{Kind: servicemsg.StepFinished, RunID: ev.RunID, StepID: ev.ID, Outputs: out, Spec: spec}))
+			fail(rep.Handle(servicemsg.Event{Kind: servicemsg.StepFinished, RunID: ev.RunID, StepID: ev.ID, Outputs: ev.Outputs, Sensitive: ev.SensitiveOutputs}))
 		case *engine.Message:
 			if ev.Level == "warn" {
 				fail(rep.Handle(servicemsg.Event{Kind: servicemsg.Warning, Message: ev.Text}))

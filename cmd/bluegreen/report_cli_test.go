@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/browsertest"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 )
 
 // symlinkRunbook swaps a symlink between two folders: a real change whose

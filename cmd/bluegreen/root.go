@@ -120,11 +120,8 @@ Exit codes: 0 success, 1 run failed (rolled back or stopped), 2 invalid input,
 	root.AddCommand(
 		a.validateCmd(), a.planCmd(), a.runCmd(), a.resumeCmd(), a.rollbackCmd(), a.statusCmd(),
 		a.stepsCmd(), a.stepCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd(), a.reportCmd(),
-		newTemplatesCmd(), newOctopusCmd(),
+		newTemplatesCmd(), newOctopusCmd(), a.unlockCmd(),
 	)
-	for _, extra := range extraCommands {
-		root.AddCommand(extra(a))
-	}
 	// Wrong argument counts are usage errors (exit 2), like unknown flags.
 	for _, c := range root.Commands() {
 		wrapArgs(c)
@@ -140,10 +137,6 @@ var octopusStdout = func(w io.Writer) (service, text io.Writer) { return w, w }
 // octopusRelease undoes what octopusStdout set up for the process when the
 // command ends.
 var octopusRelease = func() {}
-
-// extraCommands lets command files that are optional at build time add
-// themselves (the Octopus commands).
-var extraCommands []func(*app) *cobra.Command
 
 func wrapArgs(c *cobra.Command) {
 	if c.Args != nil {

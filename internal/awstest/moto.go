@@ -39,10 +39,9 @@ type Moto struct {
 	// moto_server.
 	URL string
 
-	cmd    *exec.Cmd
-	front  *serializer
-	output *lockedBuffer
-	done   chan struct{}
+	cmd   *exec.Cmd
+	front *serializer
+	done  chan struct{}
 }
 
 // ErrNotInstalled is returned by Launch when neither moto_server nor a
@@ -98,7 +97,7 @@ func launch(ctx context.Context, argv []string, port int) (*Moto, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", argv[0], err)
 	}
-	m := &Moto{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, output: out, done: make(chan struct{})}
+	m := &Moto{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(m.done) }()
 
 	deadline := time.Now().Add(60 * time.Second)
@@ -158,23 +157,6 @@ func (m *Moto) Close() {
 		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
 		<-m.done
 	}
-}
-
-// Output returns what the server printed (its request log), for failures.
-func (m *Moto) Output() string { return m.output.String() }
-
-// Reset drops every resource moto holds.
-func (m *Moto) Reset(ctx context.Context) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.URL+"/moto-api/reset", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("reset moto: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("reset moto: status %s", resp.Status)
-	}
-	return nil
 }
 
 // Config returns an SDK configuration that talks to endpoint (the server,

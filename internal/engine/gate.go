@@ -11,7 +11,7 @@ import (
 )
 
 // gate polls a read-only step until its condition holds.
-func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.Step, call *steps.Call, vals map[string]any) (steps.Outputs, error) {
+func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inv *steps.Invocation, call steps.Call, vals map[string]any) (*steps.Result, error) {
 	g := *st.Gate
 	var err error
 	if g.Every, err = evalDuration(g.everyT, g.Every, vals, "gate: every"); err != nil {
@@ -30,7 +30,7 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 	var lastVals map[string]any
 	var lastErr error
 	for attempt := 1; ; attempt++ {
-		out, err := rc.poll(ctx, inst, call, g.Timeout-time.Since(start))
+		res, err := rc.poll(ctx, inv, call, g.Timeout-time.Since(start))
 		elapsed := time.Since(start)
 		ev := &GateEvaluated{Path: path, Label: st.Label(), Attempt: attempt, Elapsed: elapsed, Needed: g.Passes}
 		if err != nil {
@@ -47,12 +47,12 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 			}
 		} else {
 			errs, lastErr = 0, nil
-			gv := make(map[string]any, len(vals)+len(out)+2)
+			gv := make(map[string]any, len(vals)+len(res.Outputs)+2)
 			for k, v := range vals {
 				gv[k] = v
 			}
-			for k, v := range out {
-				gv[k] = steps.Normalize(v)
+			for k, v := range res.All() {
+				gv[k] = v
 			}
 			gv["elapsed"], gv["attempt"] = elapsed, attempt
 			lastVals = map[string]any{}
@@ -94,14 +94,14 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inst steps.St
 				if passes >= g.Passes {
 					ev.Verdict = VerdictPass
 					rc.x.emit(rc, ev)
-					return out, nil
+					return res, nil
 				}
 			} else if elapsed >= g.Timeout {
 				// A gate with only `fail` watches for the whole timeout
 				// and passes when it never fired.
 				ev.Verdict = VerdictPass
 				rc.x.emit(rc, ev)
-				return out, nil
+				return res, nil
 			}
 			ev.Verdict = VerdictWait
 			rc.x.emit(rc, ev)

@@ -122,3 +122,35 @@ steps:
 		t.Errorf("a sensitive param's value is in a message: %v", inv.Diags)
 	}
 }
+
+// TestRecoveryKeyInputAtItsLine: when rollback or status cannot find the
+// run because inputs are missing, a given input that is wrong is still
+// reported at its declaration, not folded into a message without a line.
+func TestRecoveryKeyInputAtItsLine(t *testing.T) {
+	src := `version: 1
+name: keyed
+inputs:
+  count: {type: int}
+  app: {type: string}
+key: "${{ inputs.app }}-${{ inputs.count }}"
+colours: {blue: {}, green: {}}
+steps:
+  - uses: test.health
+    with: {group: g}
+`
+	rb, err := Parse("keyed.yaml", []byte(src), testRegistry(newWorld()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&Executor{}).KeyFor(rb, map[string]any{"count": "x"})
+	var inv *InvalidError
+	if !errors.As(err, &inv) || len(inv.Diags) != 2 {
+		t.Fatalf("err = %v, want two problems", err)
+	}
+	if d := inv.Diags[0]; d.Pos != (Pos{}) || !strings.Contains(d.Message, "pass --key, or the inputs that name the application (missing: app)") {
+		t.Errorf("first problem: %s", d.Error())
+	}
+	if d := inv.Diags[1]; d.Pos != (Pos{4, 3}) || d.Message != `input "count": expected an integer, found "x"` {
+		t.Errorf("second problem: %s, want the input at 4:3", d.Error())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -137,7 +138,15 @@ func (x *Executor) recoveryKey(rb *Runbook, raw map[string]any, verb string) (st
 			keys[i], _, err = x.stateKey(rb, inputs)
 		}
 		if err != nil && len(missing) > 0 {
-			return "", invalid(rb.File, "%s finds the run by its state key: pass --key, or the inputs that name the application (missing: %s): %v", verb, strings.Join(missing, ", "), err)
+			e := invalid(rb.File, "%s finds the run by its state key: pass --key, or the inputs that name the application (missing: %s)", verb, strings.Join(missing, ", "))
+			// An input that was given but is wrong keeps its own
+			// diagnostic, at the input's declaration.
+			if inv := (*InvalidError)(nil); errors.As(err, &inv) {
+				e.Diags = append(e.Diags, inv.Diags...)
+			} else {
+				e.Diags[0].Message += ": " + err.Error()
+			}
+			return "", e
 		}
 		if err != nil {
 			return "", err

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -129,14 +128,6 @@ func (l *lease) end() {
 	// when the lease was lost: it then leaves the new holder's lock alone.
 	_ = l.store.Release(context.WithoutCancel(l.ctx), l.key, l.runID)
 	l.cancel(nil)
-}
-
-// leaseError says why a run stopped when its lease was lost.
-func leaseError(l *lease, err error) error {
-	if lerr := l.check(); lerr != nil && !errors.Is(err, state.ErrLeaseLost) {
-		return fmt.Errorf("%w (the run stopped: %v)", lerr, err)
-	}
-	return err
 }
 
 // beforeAnyChange turns a lease lost at a run's first save, before this

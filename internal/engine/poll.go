@@ -18,15 +18,15 @@ const minPollTime = time.Second
 // answers) fails this poll when the gate's time is up, rather than holding
 // the run, and the traffic split it left, for as long as the client's own
 // timeouts allow.
-func (rc *runCtx) poll(ctx context.Context, inst steps.Step, call *steps.Call, left time.Duration) (steps.Outputs, error) {
+func (rc *runCtx) poll(ctx context.Context, inv *steps.Invocation, call steps.Call, left time.Duration) (*steps.Result, error) {
 	if left < minPollTime {
 		left = minPollTime
 	}
 	pctx, cancel := context.WithTimeout(ctx, left)
 	defer cancel()
-	out, err := safeRun(pctx, inst, call)
+	res, err := inv.Run(pctx, call)
 	if err != nil && ctx.Err() == nil && pctx.Err() != nil {
 		err = fmt.Errorf("no answer within the %s left of the gate: %w", left.Round(time.Millisecond), err)
 	}
-	return out, err
+	return res, err
 }

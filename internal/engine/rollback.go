@@ -162,11 +162,10 @@ func (rc *runCtx) applyUndo(ctx context.Context, e *state.Entry, attempts int, b
 		}
 		raw[k] = rv
 	}
-	params, perrs := spec.Bind(raw)
-	if len(perrs) > 0 {
-		return bindError(spec.Kind, perrs)
+	inv, err := spec.Invoke(raw)
+	if err != nil {
+		return err
 	}
-	var err error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
 			select {
@@ -175,11 +174,18 @@ func (rc *runCtx) applyUndo(ctx context.Context, e *state.Entry, attempts int, b
 				return ctx.Err()
 			}
 		}
-		var out steps.Outputs
-		out, err = safeRun(ctx, spec.New(), &steps.Call{Params: params, Log: rc.x.Log.With().Str("undo", e.Step).Logger(), BeforeChange: steps.NoChange, Undoing: true})
+		// Each attempt gets a fresh step, as a new process would.
+		inv.Step = spec.New()
+		var res *steps.Result
+		res, err = inv.Run(ctx, steps.Call{Log: rc.x.Log.With().Str("undo", e.Step).Logger(), Undoing: true})
 		if err == nil {
-			rc.emitTraffic(e.Step, spec, out, TrafficUndo)
+			rc.emitTraffic(e.Step, spec, res.Outputs, TrafficUndo)
 			return nil
+		}
+		// The rollback's report names the undo's kind beside its error.
+		var re *steps.RunError
+		if errors.As(err, &re) {
+			err = re.Err
 		}
 		if steps.IsHalt(err) {
 			return err

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/state"
@@ -147,16 +145,16 @@ func (rc *runCtx) detect(ctx context.Context, stored string) (string, error) {
 		return "", err
 	}
 	rc.noteSecrets(d.Step.With, vals)
-	params, perrs := d.Step.Spec.Bind(asMap(raw))
-	if len(perrs) > 0 {
-		return "", bindError(d.Step.Uses, perrs)
-	}
-	out, err := safeRun(ctx, d.Step.Spec.New(), &steps.Call{Params: params, Log: rc.x.Log, BeforeChange: steps.NoChange})
+	inv, err := d.Step.Spec.Invoke(asMap(raw))
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", d.Step.Uses, err)
+		return "", err
 	}
-	rc.detected = out
-	for k, v := range out {
+	res, err := inv.Run(ctx, steps.Call{Log: rc.x.Log})
+	if err != nil {
+		return "", err
+	}
+	rc.detected = res.Outputs
+	for k, v := range res.Outputs {
 		vals[k] = v
 	}
 	live, err := d.Live.Eval(vals)
@@ -176,14 +174,6 @@ func asMap(v any) map[string]any {
 		m = map[string]any{}
 	}
 	return m
-}
-
-func bindError(kind string, errs []*steps.ParamError) error {
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Error()
-	}
-	return fmt.Errorf("%s: %s", kind, strings.Join(msgs, "; "))
 }
 
 // vals is the runtime environment for expressions.
@@ -282,10 +272,11 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 		return rc.fail(st, path, fmt.Errorf("with: %w", err))
 	}
 	rc.noteSecrets(st.With, vals)
-	params, perrs := st.Spec.Bind(asMap(raw))
-	if len(perrs) > 0 {
-		return rc.fail(st, path, bindError(st.Uses, perrs))
+	inv, err := st.Spec.Invoke(asMap(raw))
+	if err != nil {
+		return rc.fail(st, path, err)
 	}
+	params := inv.Params
 	if err := rc.probeBeforeRun(ctx, st, params); err != nil {
 		return rc.fail(st, path, err)
 	}
@@ -302,9 +293,8 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 		defer cancel()
 	}
 	changed := 0
-	call := &steps.Call{
-		Params: params,
-		Log:    x.Log.With().Str("step", path).Logger(),
+	call := steps.Call{
+		Log: x.Log.With().Str("step", path).Logger(),
 		BeforeChange: func(u steps.Undo) error {
 			if err := rc.journal(st, path, u); err != nil {
 				return err
@@ -313,12 +303,11 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 			return nil
 		},
 	}
-	inst := st.Spec.New()
-	var out steps.Outputs
+	var res *steps.Result
 	if st.Gate != nil {
-		out, err = rc.gate(sctx, st, path, inst, call, vals)
+		res, err = rc.gate(sctx, st, path, inv, call, vals)
 	} else {
-		out, err = safeRun(sctx, inst, call)
+		res, err = inv.Run(sctx, call)
 		if err == nil && timeout > 0 && sctx.Err() != nil && ctx.Err() == nil {
 			err = fmt.Errorf("timed out after %s", timeout)
 		}
@@ -337,49 +326,23 @@ func (rc *runCtx) leaf(ctx context.Context, st *Step, path string, vals map[stri
 		}
 		x.emit(rc, &ChangeApplied{Path: path, Kind: st.Uses})
 	}
-	outputs := map[string]any{}
-	for k, v := range out {
-		outputs[k] = steps.Normalize(v)
-	}
-	public, withheld, secretOut := map[string]any{}, []string(nil), map[string]any{}
-	for k, v := range outputs {
-		if o := st.Spec.Output(k); o != nil && o.Sensitive {
-			withheld = append(withheld, k)
-			secretOut[k] = v
-			continue
-		}
-		public[k] = v
-	}
-	sort.Strings(withheld)
 	if st.ID != "" {
-		rc.outputs[st.ID] = outputs
-		rc.run.Outputs[st.ID] = rc.scrubMap(public)
+		rc.outputs[st.ID] = res.All()
+		rc.run.Outputs[st.ID] = rc.scrubMap(res.Public)
 	}
 	rc.done[path] = true
 	rc.run.Done = append(rc.run.Done, path)
 	if err := rc.save(); err != nil {
 		return err
 	}
-	x.emit(rc, &StepFinished{Path: path, ID: st.ID, Label: st.Label(), Kind: st.Uses, Outputs: rc.scrubMap(public), Duration: time.Since(began), Sensitive: withheld, SensitiveOutputs: secretOut})
-	rc.emitTraffic(path, st.Spec, out, TrafficStep)
+	x.emit(rc, &StepFinished{Path: path, ID: st.ID, Label: st.Label(), Kind: st.Uses, Outputs: rc.scrubMap(res.Public), Duration: time.Since(began), Sensitive: res.Withheld(), SensitiveOutputs: res.Sensitive})
+	rc.emitTraffic(path, st.Spec, res.Outputs, TrafficStep)
 	return nil
 }
 
 func (rc *runCtx) fail(st *Step, path string, err error) error {
 	rc.x.emit(rc, &StepFailed{Path: path, Label: st.Label(), Kind: st.Uses, Error: rc.scrub(err.Error())})
 	return &stepError{path, err}
-}
-
-// safeRun runs a step and turns a panic in it into an error, so a bug in
-// one provider fails that step (and the run rolls back) instead of killing
-// the process between a change and its undo.
-func safeRun(ctx context.Context, st steps.Step, call *steps.Call) (out steps.Outputs, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("step panicked: %v", r)
-		}
-	}()
-	return st.Run(ctx, call)
 }
 
 // evalDuration resolves a duration that may be an expression.

@@ -11,7 +11,6 @@ package nginxtest
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -319,6 +318,3 @@ func (n *Nginx) Alerts() []string {
 	}
 	return out
 }
-
-// String names the instance in test logs.
-func (n *Nginx) String() string { return fmt.Sprintf("nginx on %s (prefix %s)", n.URL, n.Prefix) }

@@ -16,6 +16,8 @@ import (
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/client"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/core"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/newclient"
+
+	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 // The environment variables the connection comes from, named as the
@@ -26,22 +28,23 @@ const (
 	EnvSpace  = "OCTOPUS_SPACE"
 )
 
-// Errors a connection can fail with; match them with errors.Is. The CLI
-// maps ErrConfig and ErrBadURL to "invalid input" and the others to a
+// Errors a connection can fail with; match them with errors.Is. ErrConfig,
+// ErrBadURL and ErrSpaceNotFound are configuration errors (they also match
+// steps.ErrConfig), which the CLI maps to "invalid input"; the others are a
 // failed run.
 var (
 	// ErrConfig: the URL or the API key is missing, or the key is not
 	// shaped like one (API-...).
-	ErrConfig = errors.New("octopus connection is not configured")
+	ErrConfig = steps.NewConfigError("octopus connection is not configured")
 	// ErrBadURL: the URL does not parse, is not http(s), or does not lead
 	// to an Octopus server.
-	ErrBadURL = errors.New("bad octopus server url")
+	ErrBadURL = steps.NewConfigError("bad octopus server url")
 	// ErrUnreachable: no answer from the server (DNS, TCP, TLS).
 	ErrUnreachable = errors.New("octopus server unreachable")
 	// ErrUnauthorized: the server rejected the API key (401 or 403).
 	ErrUnauthorized = errors.New("octopus api key rejected")
 	// ErrSpaceNotFound: no space has the given name or id.
-	ErrSpaceNotFound = errors.New("octopus space not found")
+	ErrSpaceNotFound = steps.NewConfigError("octopus space not found")
 )
 
 var apiKeyRe = regexp.MustCompile(`^API-[A-Z0-9]+$`)

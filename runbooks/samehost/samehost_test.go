@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/engine"
-	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/nginxtest"
+	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/internal/testapp"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 	"github.com/rs/zerolog"

@@ -62,7 +62,7 @@ func approval(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	p := call.Params
 	file := p.String("file")
 	if file == "" {
-		return nil, errors.New("flow.approval: param \"file\": must not be empty")
+		return nil, errors.New("param \"file\": must not be empty")
 	}
 	timeout, every := p.Duration("timeout"), p.Duration("every")
 	if every <= 0 {
@@ -92,7 +92,7 @@ func approval(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 				if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					// A file that cannot be removed would approve the next
 					// run too; refuse rather than leave it.
-					return nil, fmt.Errorf("flow.approval: consume %s: %w", file, err)
+					return nil, fmt.Errorf("consume %s: %w", file, err)
 				}
 			}
 			waited := time.Since(started)
@@ -101,7 +101,7 @@ func approval(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 				if reason == "" {
 					reason = "no reason given"
 				}
-				return steps.Outputs{"note": note, "waited": waited}, fmt.Errorf("flow.approval: rejected: %s", reason)
+				return steps.Outputs{"note": note, "waited": waited}, fmt.Errorf("rejected: %s", reason)
 			}
 			call.Log.Info().Str("note", note).Stringer("waited", waited).Msg("approved")
 			return steps.Outputs{"note": note, "waited": waited}, nil
@@ -110,9 +110,9 @@ func approval(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 		case <-tick.C:
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) && time.Since(started) >= timeout {
-				return nil, fmt.Errorf("flow.approval: no decision in %s (%s was not created)", timeout, file)
+				return nil, fmt.Errorf("no decision in %s (%s was not created)", timeout, file)
 			}
-			return nil, fmt.Errorf("flow.approval: wait for %s interrupted: %w", file, ctx.Err())
+			return nil, fmt.Errorf("wait for %s interrupted: %w", file, ctx.Err())
 		}
 	}
 }
@@ -153,12 +153,12 @@ func readApproval(file string) (note string, found bool, err error) {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("flow.approval: open %s: %w", file, err)
+		return "", false, fmt.Errorf("open %s: %w", file, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, noteLimit))
 	if err != nil {
-		return "", false, fmt.Errorf("flow.approval: read %s: %w", file, err)
+		return "", false, fmt.Errorf("read %s: %w", file, err)
 	}
 	note = strings.Join(strings.Fields(string(b)), " ")
 	return note, true, nil

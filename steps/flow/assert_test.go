@@ -14,9 +14,9 @@ func TestAssert(t *testing.T) {
 		{"true", map[string]any{"condition": true}, ""},
 		{"true as text", map[string]any{"condition": "True"}, ""},
 		{"yes as text", map[string]any{"condition": "yes", "message": "unused"}, ""},
-		{"false", map[string]any{"condition": false}, "assertion failed: condition is false"},
-		{"false as text", map[string]any{"condition": "false"}, "assertion failed: condition is false"},
-		{"false with message", map[string]any{"condition": false, "message": "2 of 3 targets healthy"}, "assertion failed: 2 of 3 targets healthy"},
+		{"false", map[string]any{"condition": false}, "flow.assert: assertion failed: condition is false"},
+		{"false as text", map[string]any{"condition": "false"}, "flow.assert: assertion failed: condition is false"},
+		{"false with message", map[string]any{"condition": false, "message": "2 of 3 targets healthy"}, "flow.assert: assertion failed: 2 of 3 targets healthy"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := run(context.Background(), t, "flow.assert", tc.raw, nil)

@@ -7,7 +7,8 @@ import (
 
 func TestFail(t *testing.T) {
 	_, err := run(context.Background(), t, "flow.fail", map[string]any{"message": "green is already live"}, nil)
-	if err == nil || err.Error() != "green is already live" {
-		t.Errorf("flow.fail = %v; want the message as the error", err)
+	// The step's error is its message; running it names the kind once.
+	if err == nil || err.Error() != "flow.fail: green is already live" {
+		t.Errorf("flow.fail = %v; want the message as the error, after the kind", err)
 	}
 }

@@ -47,6 +47,6 @@ func pause(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	case <-t.C:
 		return nil, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("flow.pause: pause of %s interrupted: %w", d, ctx.Err())
+		return nil, fmt.Errorf("pause of %s interrupted: %w", d, ctx.Err())
 	}
 }

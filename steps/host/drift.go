@@ -72,15 +72,15 @@ func driftStep(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	left, right := p.String("left"), p.String("right")
 	globs, err := compileGlobs(p.Strings("ignore"))
 	if err != nil {
-		return nil, fmt.Errorf("host.drift: param \"ignore\": %w", err)
+		return nil, fmt.Errorf("param \"ignore\": %w", err)
 	}
 	lt, err := scanTree(ctx, left, globs)
 	if err != nil {
-		return nil, fmt.Errorf("host.drift: scan left: %w", err)
+		return nil, fmt.Errorf("scan left: %w", err)
 	}
 	rt, err := scanTree(ctx, right, globs)
 	if err != nil {
-		return nil, fmt.Errorf("host.drift: scan right: %w", err)
+		return nil, fmt.Errorf("scan right: %w", err)
 	}
 
 	var onlyLeft, onlyRight, modified []string
@@ -93,7 +93,7 @@ func driftStep(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	}
 	for _, rel := range sortedKeys(all) {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("host.drift: %w", err)
+			return nil, err
 		}
 		l, inL := lt[rel]
 		r, inR := rt[rel]
@@ -109,7 +109,7 @@ func driftStep(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 		default:
 			same, err := sameEntry(left, right, rel, l, r)
 			if err != nil {
-				return nil, fmt.Errorf("host.drift: compare %s: %w", rel, err)
+				return nil, fmt.Errorf("compare %s: %w", rel, err)
 			}
 			if !same {
 				modified = append(modified, display(rel, l))
@@ -134,7 +134,7 @@ func driftStep(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 		if len(shown) > 10 {
 			shown, more = shown[:10], fmt.Sprintf(" and %d more", len(paths)-10)
 		}
-		return out, fmt.Errorf("host.drift: %d paths differ between %s and %s: %s%s", len(paths), left, right, strings.Join(shown, ", "), more)
+		return out, fmt.Errorf("%d paths differ between %s and %s: %s%s", len(paths), left, right, strings.Join(shown, ", "), more)
 	}
 	return out, nil
 }

@@ -71,7 +71,7 @@ func (s *execStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 	p := call.Params
 	argv := p.Strings("command")
 	if len(argv) == 0 || argv[0] == "" {
-		return nil, errors.New("host.exec: param \"command\": needs at least the program name")
+		return nil, errors.New("param \"command\": needs at least the program name")
 	}
 	timeout := p.Duration("timeout")
 
@@ -91,14 +91,14 @@ func (s *execStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 			Note:   "run " + strings.Join(undo, " "),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("host.exec: journal undo of %q: %w", argv[0], err)
+			return nil, fmt.Errorf("journal undo of %q: %w", argv[0], err)
 		}
 	}
 
 	res, err := runCommand(ctx, argv, p.String("dir"), p.StringMap("env"), timeout)
 	out := steps.Outputs{"exit_code": res.exitCode, "stdout": res.stdout, "stderr": res.stderr}
 	if err != nil {
-		return out, fmt.Errorf("host.exec: %w", err)
+		return out, err
 	}
 	call.Log.Debug().Strs("command", argv).Int("exit_code", res.exitCode).Msg("command finished")
 	return out, nil

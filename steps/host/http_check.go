@@ -101,7 +101,7 @@ func (h *httpCheck) Run(ctx context.Context, call *steps.Call) (steps.Outputs, e
 	rawURL := p.String("url")
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("host.http-check: param \"url\": expected an http or https URL, found %q", redactURL(rawURL))
+		return nil, fmt.Errorf("param \"url\": expected an http or https URL, found %q", redactURL(rawURL))
 	}
 	shown := u.Redacted()
 	if p.Duration("timeout") > 0 {
@@ -111,7 +111,7 @@ func (h *httpCheck) Run(ctx context.Context, call *steps.Call) (steps.Outputs, e
 	}
 	req, err := http.NewRequestWithContext(ctx, p.String("method"), u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("host.http-check: build %s request for %s: %w", p.String("method"), shown, err)
+		return nil, fmt.Errorf("build %s request for %s: %w", p.String("method"), shown, err)
 	}
 	for k, v := range p.StringMap("headers") {
 		if strings.EqualFold(k, "host") {
@@ -129,7 +129,7 @@ func (h *httpCheck) Run(ctx context.Context, call *steps.Call) (steps.Outputs, e
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("host.http-check: %s %s: %w", req.Method, shown, err)
+		return nil, fmt.Errorf("%s %s: %w", req.Method, shown, err)
 	}
 	defer resp.Body.Close()
 	body := newBoundedBuffer(outputLimit)
@@ -152,13 +152,13 @@ func (h *httpCheck) Run(ctx context.Context, call *steps.Call) (steps.Outputs, e
 		out["ok"] = false
 	}
 	if copyErr != nil {
-		return out, fmt.Errorf("host.http-check: %s %s: read body: %w", req.Method, shown, copyErr)
+		return out, fmt.Errorf("%s %s: read body: %w", req.Method, shown, copyErr)
 	}
 	if resp.StatusCode != want {
-		return out, fmt.Errorf("host.http-check: %s %s returned status %d, expected %d", req.Method, shown, resp.StatusCode, want)
+		return out, fmt.Errorf("%s %s returned status %d, expected %d", req.Method, shown, resp.StatusCode, want)
 	}
 	if out["ok"] == false {
-		return out, fmt.Errorf("host.http-check: %s %s: the body does not contain %q (param expect_body); it begins %.80q", req.Method, shown, wantBody, body.String())
+		return out, fmt.Errorf("%s %s: the body does not contain %q (param expect_body); it begins %.80q", req.Method, shown, wantBody, body.String())
 	}
 	return out, nil
 }

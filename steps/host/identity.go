@@ -79,7 +79,7 @@ func init() {
 func identityStep(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	p := call.Params
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("host.identity: "+format, args...)
+		return fmt.Errorf(format, args...)
 	}
 	if p.Has("left_port") != p.Has("right_port") {
 		return nil, fail("give both params \"left_port\" and \"right_port\", or neither")

@@ -57,30 +57,30 @@ func liveColourStep(_ context.Context, call *steps.Call) (steps.Outputs, error) 
 	case "nginx":
 		file := p.String("upstream_file")
 		if file == "" {
-			return nil, fmt.Errorf("host.live-colour: param \"upstream_file\" is required with switch nginx")
+			return nil, fmt.Errorf("param \"upstream_file\" is required with switch nginx")
 		}
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("host.live-colour: read upstream file: %w", err)
+			return nil, fmt.Errorf("read upstream file: %w", err)
 		}
 		f, err := parseUpstreamFile(file, string(b), p.String("upstream"), portsOf(ports))
 		if err != nil {
-			return nil, fmt.Errorf("host.live-colour: %w", err)
+			return nil, err
 		}
 		servers, _ := f.servers()
 		live, ok := liveServer(servers)
 		if !ok {
-			return nil, fmt.Errorf("host.live-colour: %s has no server that takes traffic (every server is missing, backup or down)", f.where())
+			return nil, fmt.Errorf("%s has no server that takes traffic (every server is missing, backup or down)", f.where())
 		}
 		colour, found = colourOfPort(ports, live.Port), fmt.Sprintf("%s names port %d (server %s)", f.where(), live.Port, live.Address)
 	case "symlink":
 		link := p.String("link")
 		if link == "" || len(dirs) == 0 {
-			return nil, fmt.Errorf("host.live-colour: params \"link\" and \"dirs\" are required with switch symlink")
+			return nil, fmt.Errorf("params \"link\" and \"dirs\" are required with switch symlink")
 		}
 		_, resolved, err := readSymlink(link)
 		if err != nil {
-			return nil, fmt.Errorf("host.live-colour: %w", err)
+			return nil, err
 		}
 		colour, found = colourOfDir(dirs, resolved), fmt.Sprintf("%s points at %s", link, resolved)
 	}
@@ -89,7 +89,7 @@ func liveColourStep(_ context.Context, call *steps.Call) (steps.Outputs, error) 
 		for _, name := range sortedKeys(ports) {
 			known = append(known, fmt.Sprintf("%s (port %v, folder %s)", name, ports[name], dirs[name]))
 		}
-		return nil, fmt.Errorf("host.live-colour: %s, which is none of %s", found, strings.Join(known, ", "))
+		return nil, fmt.Errorf("%s, which is none of %s", found, strings.Join(known, ", "))
 	}
 	port, _ := steps.Coerce(steps.Int, "", ports[colour])
 	if port == nil {

@@ -46,17 +46,17 @@ func getUpstreamStep(_ context.Context, call *steps.Call) (steps.Outputs, error)
 	file := call.Params.String("file")
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("host.nginx.get-upstream: read upstream file: %w", err)
+		return nil, fmt.Errorf("read upstream file: %w", err)
 	}
 	colours := call.Params.Map("colours")
 	f, err := parseUpstreamFile(file, string(b), call.Params.String("upstream"), portsOf(colours))
 	if err != nil {
-		return nil, fmt.Errorf("host.nginx.get-upstream: %w", err)
+		return nil, err
 	}
 	servers, _ := f.servers()
 	live, ok := liveServer(servers)
 	if !ok {
-		return nil, fmt.Errorf("host.nginx.get-upstream: %s has no server that takes traffic (every server is missing, backup or down)", f.where())
+		return nil, fmt.Errorf("%s has no server that takes traffic (every server is missing, backup or down)", f.where())
 	}
 	addrs := make([]any, len(servers))
 	for i, s := range servers {

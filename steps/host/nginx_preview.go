@@ -116,7 +116,7 @@ func nginxPreviewStep(ctx context.Context, call *steps.Call) (steps.Outputs, err
 	// a preview is opened, before the step runs.
 	p := call.Params
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("host.nginx.preview: "+format, args...)
+		return fmt.Errorf(format, args...)
 	}
 	file, header, upstream, variable := p.String("file"), p.String("header"), p.String("upstream"), p.String("variable")
 	remove := p.Bool("remove")

@@ -84,7 +84,7 @@ func setUpstreamStep(ctx context.Context, call *steps.Call) (steps.Outputs, erro
 	p := call.Params
 	file := p.String("file")
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("host.nginx.set-upstream: "+format, args...)
+		return fmt.Errorf(format, args...)
 	}
 	if p.Has("port") == p.Has("content") {
 		return nil, fail("give exactly one of params \"port\" and \"content\"")

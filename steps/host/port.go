@@ -54,7 +54,7 @@ func init() {
 func portStep(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	p := call.Params
 	if p.Has("port") == p.Has("socket") {
-		return nil, errors.New("host.port: give exactly one of params \"port\" and \"socket\"")
+		return nil, errors.New("give exactly one of params \"port\" and \"socket\"")
 	}
 	what := "port " + strconv.Itoa(p.Int("port"))
 	var ls []listener
@@ -64,7 +64,7 @@ func portStep(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 		ls, procOK = unixListeners(p.String("socket"))
 	} else {
 		if port := p.Int("port"); port <= 0 || port > 65535 {
-			return nil, fmt.Errorf("host.port: param \"port\": expected 1 to 65535, found %d", port)
+			return nil, fmt.Errorf("param \"port\": expected 1 to 65535, found %d", port)
 		}
 		ls, procOK = tcpListeners(p.Int("port"))
 	}
@@ -84,16 +84,16 @@ func portStep(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	} else {
 		listening, addr, err := probe(ctx, p)
 		if err != nil {
-			return nil, fmt.Errorf("host.port: probe %s: %w", what, err)
+			return nil, fmt.Errorf("probe %s: %w", what, err)
 		}
 		out["listening"], out["address"] = listening, addr
 	}
 
 	switch listening := out["listening"].(bool); {
 	case p.String("expect") == "listening" && !listening:
-		return out, fmt.Errorf("host.port: %s is not listening", what)
+		return out, fmt.Errorf("%s is not listening", what)
 	case p.String("expect") == "free" && listening:
-		return out, fmt.Errorf("host.port: %s is still held by %s", what,
+		return out, fmt.Errorf("%s is still held by %s", what,
 			describeHolder(out["pid"].(int), out["process"].(string), out["command"].(string)))
 	}
 	return out, nil

@@ -40,7 +40,7 @@ func readSymlinkStep(_ context.Context, call *steps.Call) (steps.Outputs, error)
 	link := call.Params.String("link")
 	target, resolved, err := readSymlink(link)
 	if err != nil {
-		return nil, fmt.Errorf("host.symlink.read: %w", err)
+		return nil, err
 	}
 	return steps.Outputs{
 		"target":   target,

@@ -49,12 +49,12 @@ func switchSymlinkStep(_ context.Context, call *steps.Call) (steps.Outputs, erro
 	link, target := p.String("link"), p.String("target")
 	previous, prevResolved, err := readSymlink(link)
 	if err != nil {
-		return nil, fmt.Errorf("host.symlink.switch: %w", err)
+		return nil, err
 	}
 	if p.Bool("must_exist") {
 		check := resolveAgainst(link, target)
 		if fi, err := os.Stat(check); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("host.symlink.switch: param \"target\": %s is not an existing directory", check)
+			return nil, fmt.Errorf("param \"target\": %s is not an existing directory", check)
 		}
 	}
 	colours := p.StringMap("colours")
@@ -77,11 +77,11 @@ func switchSymlinkStep(_ context.Context, call *steps.Call) (steps.Outputs, erro
 			Note:   fmt.Sprintf("point %s back at %s", link, previous),
 		}
 		if err := call.BeforeChange(undo); err != nil {
-			return nil, fmt.Errorf("host.symlink.switch: journal undo for %s: %w", link, err)
+			return nil, fmt.Errorf("journal undo for %s: %w", link, err)
 		}
 	}
 	if err := symlinkAtomic(target, link); err != nil {
-		return nil, fmt.Errorf("host.symlink.switch: point %s at %s: %w", link, target, err)
+		return nil, fmt.Errorf("point %s at %s: %w", link, target, err)
 	}
 	call.Log.Info().Str("link", link).Str("from", previous).Str("to", target).Msg("symlink switched")
 	return out, nil

@@ -160,11 +160,3 @@ func selectTargets(c *octopus.Client, p steps.Params) ([]*machines.DeploymentTar
 func hasSelector(p steps.Params) bool {
 	return p.String("role") != "" || p.String("environment") != "" || len(p.Strings("targets")) > 0
 }
-
-func targetNames(ts []*machines.DeploymentTarget) []any {
-	out := make([]any, len(ts))
-	for i, t := range ts {
-		out[i] = t.Name
-	}
-	return out
-}

@@ -91,13 +91,13 @@ func (c *poolCache) open(dsn string) (database, error) {
 }
 
 // connect opens the database a step's DSN names and returns it with the
-// DSN's redacted name and secrets. A failure is already wrapped for the
-// step kind, with the password scrubbed.
-func connect(open opener, kind, dsn string) (database, *target, error) {
+// DSN's redacted name and secrets. A failure has the password scrubbed
+// (the invocation names the step kind).
+func connect(open opener, dsn string) (database, *target, error) {
 	t := newTarget(dsn)
 	db, err := open(dsn)
 	if err != nil {
-		return nil, t, fmt.Errorf("%s: %w", kind, t.wrap("connect", err, 0))
+		return nil, t, t.wrap("connect", err, 0)
 	}
 	return db, t, nil
 }

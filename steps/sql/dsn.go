@@ -15,18 +15,14 @@ import (
 // errors and logs, and the secrets that must be scrubbed from any text
 // that came back from the driver or a command.
 type target struct {
-	// name is user@host:port/db, without a password.
+	// name is user@host:port/db, without the password or any other
+	// option, from a URL or a keyword/value DSN. For a DSN it cannot parse
+	// it is what could be recognised, or "<unparsable dsn>".
 	name string
 	// secrets are the DSN itself and every spelling of its password that
 	// may show up in text: raw, URL-escaped and URL-decoded.
 	secrets []string
 }
-
-// RedactDSN returns user@host:port/db for a PostgreSQL connection string
-// (URL or keyword/value form), without the password or any other option.
-// It never fails: for a string it cannot parse it returns what it could
-// recognise, or "<unparsable dsn>".
-func RedactDSN(dsn string) string { return newTarget(dsn).name }
 
 // newTarget parses dsn with pgx when it can (so that PGHOST, PGPASSWORD and
 // the password file are taken into account exactly as the connection will

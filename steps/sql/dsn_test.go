@@ -33,12 +33,12 @@ func TestRedactDSN(t *testing.T) {
 		{"garbage", "::::", "<unparsable dsn>"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := RedactDSN(tc.dsn)
+			got := newTarget(tc.dsn).name
 			if got != tc.want {
-				t.Errorf("RedactDSN(%q) = %q, want %q", tc.dsn, got, tc.want)
+				t.Errorf("target name of %q = %q, want %q", tc.dsn, got, tc.want)
 			}
 			if strings.Contains(got, "cret") || strings.Contains(got, "p@ss") || strings.Contains(got, "%40") {
-				t.Errorf("RedactDSN(%q) = %q contains (part of) the password", tc.dsn, got)
+				t.Errorf("target name of %q = %q contains (part of) the password", tc.dsn, got)
 			}
 		})
 	}

@@ -59,7 +59,7 @@ type execStep struct {
 func (s *execStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	p := call.Params
 	timeout := p.Duration("timeout")
-	db, t, err := connect(s.open, "sql.exec", p.String("dsn"))
+	db, t, err := connect(s.open, p.String("dsn"))
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *execStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 		}
 		err := call.BeforeChange(steps.Undo{Kind: "sql.exec", Params: up, Note: "run the undo statement on " + t.name})
 		if err != nil {
-			return nil, fmt.Errorf("sql.exec: journal undo for %s: %w", t.name, err)
+			return nil, fmt.Errorf("journal undo for %s: %w", t.name, err)
 		}
 	}
 
@@ -86,7 +86,7 @@ func (s *execStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 	start := time.Now()
 	n, err := db.Exec(ctx, p.String("statement"), p.List("args"), timeout)
 	if err != nil {
-		return nil, fmt.Errorf("sql.exec: %w", t.wrap("exec", err, timeout))
+		return nil, t.wrap("exec", err, timeout)
 	}
 	call.Log.Debug().Str("db", t.name).Int64("rows_affected", n).Dur("took", time.Since(start)).Msg("statement finished")
 	return steps.Outputs{"rows_affected": int(n)}, nil

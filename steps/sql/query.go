@@ -2,7 +2,6 @@ package sql
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
@@ -59,7 +58,7 @@ type queryStep struct {
 func (s *queryStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, error) {
 	p := call.Params
 	timeout := p.Duration("timeout")
-	db, t, err := connect(s.open, "sql.query", p.String("dsn"))
+	db, t, err := connect(s.open, p.String("dsn"))
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +68,7 @@ func (s *queryStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, e
 	start := time.Now()
 	res, err := db.Query(ctx, p.String("query"), p.List("args"), timeout, p.Int("max_rows"))
 	if err != nil {
-		return nil, fmt.Errorf("sql.query: %w", t.wrap("query", err, timeout))
+		return nil, t.wrap("query", err, timeout)
 	}
 	call.Log.Debug().Str("db", t.name).Int("rows", len(res.rows)).Dur("took", time.Since(start)).Msg("query finished")
 

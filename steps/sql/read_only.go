@@ -79,7 +79,7 @@ func (s *readOnlyStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs
 	dsn := p.String("dsn")
 	want := p.Bool("read_only")
 	timeout := p.Duration("timeout")
-	db, t, err := connect(s.open, "sql.read-only", dsn)
+	db, t, err := connect(s.open, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -88,10 +88,10 @@ func (s *readOnlyStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs
 
 	res, err := db.Query(ctx, stateQuery, nil, timeout, 1)
 	if err != nil {
-		return nil, fmt.Errorf("sql.read-only: read the current setting: %w", t.wrap("query", err, timeout))
+		return nil, fmt.Errorf("read the current setting: %w", t.wrap("query", err, timeout))
 	}
 	if len(res.rows) != 1 {
-		return nil, fmt.Errorf("sql.read-only: read the current setting on %s: the database was not found in pg_database", t.name)
+		return nil, fmt.Errorf("read the current setting on %s: the database was not found in pg_database", t.name)
 	}
 	name, _ := res.rows[0]["database"].(string)
 	was := frozen(res.rows[0]["settings"])
@@ -113,7 +113,7 @@ func (s *readOnlyStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs
 			Note: fmt.Sprintf("make %s %s again", t.name, describe(was)),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("sql.read-only: journal undo for %s: %w", t.name, err)
+			return nil, fmt.Errorf("journal undo for %s: %w", t.name, err)
 		}
 	}
 
@@ -125,14 +125,14 @@ func (s *readOnlyStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs
 		stmt = "BEGIN READ WRITE; ALTER DATABASE " + pgx.Identifier{name}.Sanitize() + " SET default_transaction_read_only = on; COMMIT"
 	}
 	if _, err := db.Exec(ctx, stmt, nil, timeout); err != nil {
-		return nil, fmt.Errorf("sql.read-only: make the database %s: %w", describe(want), t.wrap("exec", err, timeout))
+		return nil, fmt.Errorf("make the database %s: %w", describe(want), t.wrap("exec", err, timeout))
 	}
 	out["read_only"], out["changed"] = want, true
 
 	if p.Bool("terminate_sessions") {
 		n, err := db.Exec(ctx, terminateQuery, nil, timeout)
 		if err != nil {
-			return out, fmt.Errorf("sql.read-only: the database is %s but ending its other sessions failed, so they may still see the old setting: %w", describe(want), t.wrap("exec", err, timeout))
+			return out, fmt.Errorf("the database is %s but ending its other sessions failed, so they may still see the old setting: %w", describe(want), t.wrap("exec", err, timeout))
 		}
 		out["sessions_terminated"] = int(n)
 	}

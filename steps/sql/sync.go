@@ -75,11 +75,11 @@ func (s *syncStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 	tf, tt := newTarget(from), newTarget(to)
 	scrub := func(s string) string { return tt.scrub(tf.scrub(s)) }
 	if from == to || tf.name == tt.name {
-		return nil, fmt.Errorf("sql.sync: param \"to\": names the same database as \"from\" (%s); a copy onto itself would destroy it", tf.name)
+		return nil, fmt.Errorf("param \"to\": names the same database as \"from\" (%s); a copy onto itself would destroy it", tf.name)
 	}
 	argv := p.Strings("command")
 	if len(argv) == 0 || argv[0] == "" {
-		return nil, errors.New("sql.sync: param \"command\": needs at least the program name")
+		return nil, errors.New("param \"command\": needs at least the program name")
 	}
 	name := scrub(argv[0])
 	placeholders := strings.NewReplacer("{from}", from, "{to}", to)
@@ -115,13 +115,13 @@ func (s *syncStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 		call.Log.Info().Str("to", tt.name).Dur("took", time.Since(start)).Msg("database synced")
 		return res, nil
 	case ctx.Err() != nil:
-		return res, fmt.Errorf("sql.sync: %q from %s to %s cancelled: %w", name, tf.name, tt.name, ctx.Err())
+		return res, fmt.Errorf("%q from %s to %s cancelled: %w", name, tf.name, tt.name, ctx.Err())
 	case runCtx.Err() != nil:
-		return res, fmt.Errorf("sql.sync: %q from %s to %s timed out after %s and was killed%s", name, tf.name, tt.name, p.Duration("timeout"), lastLine(res["output"].(string)))
+		return res, fmt.Errorf("%q from %s to %s timed out after %s and was killed%s", name, tf.name, tt.name, p.Duration("timeout"), lastLine(res["output"].(string)))
 	case cmd.ProcessState == nil:
-		return res, fmt.Errorf("sql.sync: start %q: %s", name, scrub(err.Error()))
+		return res, fmt.Errorf("start %q: %s", name, scrub(err.Error()))
 	default:
-		return res, fmt.Errorf("sql.sync: %q from %s to %s failed (%s)%s", name, tf.name, tt.name, cmd.ProcessState, lastLine(res["output"].(string)))
+		return res, fmt.Errorf("%q from %s to %s failed (%s)%s", name, tf.name, tt.name, cmd.ProcessState, lastLine(res["output"].(string)))
 	}
 }
 

@@ -10,6 +10,7 @@ package steptest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -79,20 +80,21 @@ type Result struct {
 func Run(ctx context.Context, t testing.TB, kind string, raw map[string]any, o Options) Result {
 	t.Helper()
 	spec := Spec(t, kind)
-	p, errs := spec.Bind(raw)
-	if len(errs) > 0 {
-		err := fmt.Errorf("bind %s: %v", kind, errs)
+	inv, err := spec.Invoke(raw)
+	if err != nil {
+		var be *steps.BindError
+		errors.As(err, &be)
+		err := fmt.Errorf("bind %s: %v", kind, be.Params)
 		if !o.BindErrors {
 			t.Fatal(err)
 		}
 		return Result{Err: err}
 	}
-	step := o.Step
-	if step == nil {
-		step = spec.New()
+	if o.Step != nil {
+		inv.Step = o.Step
 	}
 	var r Result
-	call := &steps.Call{Params: p, Log: o.Log, Undoing: o.Undoing, BeforeChange: func(u steps.Undo) error {
+	call := steps.Call{Log: o.Log, Undoing: o.Undoing, BeforeChange: func(u steps.Undo) error {
 		if o.CheckSpec && !spec.Mutates {
 			t.Fatalf("%s is not declared as mutating but called BeforeChange", kind)
 		}
@@ -104,7 +106,10 @@ func Run(ctx context.Context, t testing.TB, kind string, raw map[string]any, o O
 		r.Undos = append(r.Undos, u)
 		return nil
 	}}
-	r.Out, r.Err = step.Run(ctx, call)
+	// The step runs as the engine runs it: guarded, its error named by
+	// its kind once.
+	res, err := inv.Run(ctx, call)
+	r.Out, r.Err = res.Outputs, err
 	if o.CheckSpec && r.Err == nil {
 		checkOutputs(t, spec, r.Out)
 	}

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 )
 
 func TestALBWeightedSwapAndSwapBack(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 )
 
 // Inputs at their edges, on moto with only the standard AWS variables

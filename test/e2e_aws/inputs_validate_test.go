@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 )
 
 // TestWeightListsValidate: `--set weights='[]'` used to succeed with all

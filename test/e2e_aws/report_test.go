@@ -10,9 +10,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
 	"github.com/bluegreen-deploy/bluegreen/internal/browsertest"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/report"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 

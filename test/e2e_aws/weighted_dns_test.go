@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 )
 
 func TestWeightedDNSSwapAndSwapBack(t *testing.T) {

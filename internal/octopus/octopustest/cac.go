@@ -97,63 +97,90 @@ func (s *Server) GitVariablesJSON(spaceID, projectID, branch string) map[string]
 	return clone(s.git[projectID].branches[branch])
 }
 
-// routeProjectVariables serves /projects/{id}/variables and
-// /projects/{id}/{gitRef}/variables.
-func (s *Server) routeProjectVariables(r *http.Request, spaceID string, d *spaceData, rest []string) (int, string, any, error) {
-	notFound := errorf(404, "The resource you requested was not found.")
-	g := s.git[rest[0]]
-	if g == nil || rest[len(rest)-1] != "variables" || len(rest) > 3 {
-		return 0, "", nil, notFound
+func (s *Server) gitRoutes(rt router) {
+	const base = "/api/{space}/projects/{id}"
+	rt.route(base+"/variables", s.loaded(s.sensitiveSet, methodNotAllowed),
+		map[string]endpoint{http.MethodGet: read(s.sensitiveSet, "VariableSetResource"), http.MethodPut: s.putSensitiveSet})
+	rt.route(base+"/{gitRef}/variables", s.loaded(s.branchSet, methodNotAllowed),
+		map[string]endpoint{http.MethodGet: read(s.branchSet, "VariableSetResource"), http.MethodPut: s.putBranchSet})
+}
+
+// gitProjectOf returns the space and the Git project a request names by
+// {id}; a project of another space, or one whose variables are not in
+// Git, is a 404.
+func (s *Server) gitProjectOf(r *http.Request) (*spaceData, *gitProject, *apiError) {
+	_, d := s.spaceOf(r)
+	id := pathValue(r, "id")
+	if g := s.git[id]; g != nil && find(d.projects, id) != nil {
+		return d, g, nil
 	}
-	get, put := r.Method == http.MethodGet, r.Method == http.MethodPut
-	if len(rest) == 2 {
-		vs := d.varsets["variableset-"+rest[0]]
-		switch {
-		case get:
-			return 200, "VariableSetResource", vs, nil
-		case put:
-			if err := s.checkVariableKinds(r, true); err != nil {
-				return 0, "", nil, err
-			}
-			out, err := s.putVariables(r, d, vs)
-			if err != nil {
-				return 0, "", nil, err
-			}
-			return 200, "VariableSetResource", out, nil
-		}
-		return 0, "", nil, errorf(405, "method not allowed")
+	return nil, nil, errNotFound()
+}
+
+// sensitiveSet returns the database variable set of a Git project, which
+// holds its sensitive variables.
+func (s *Server) sensitiveSet(r *http.Request) (*spaceData, obj, *apiError) {
+	d, _, err := s.gitProjectOf(r)
+	if err != nil {
+		return nil, nil, err
 	}
-	vs := g.branches[gitBranch(rest[1])]
-	if vs == nil {
-		return 0, "", nil, errorf(404, "The branch %s was not found in the project's repository.", rest[1])
+	return d, d.varsets["variableset-"+pathValue(r, "id")], nil
+}
+
+func (s *Server) putSensitiveSet(r *http.Request) (int, string, any, error) {
+	d, vs, err := s.sensitiveSet(r)
+	if err != nil {
+		return 0, "", nil, err
 	}
-	switch {
-	case get:
-		return 200, "VariableSetResource", vs, nil
-	case put:
-		if err := s.checkVariableKinds(r, false); err != nil {
-			return 0, "", nil, err
-		}
-		body, err := s.readBody(r, "VariableSetResource")
-		if err != nil {
-			return 0, "", nil, err
-		}
-		if toInt(body["Version"]) != toInt(vs["Version"]) {
-			return 0, "", nil, errorf(409, "The variables on branch %s changed since they were read; read them again.", gitBranch(rest[1]))
-		}
-		list := []any{}
-		for _, e := range anySlice(body["Variables"]) {
-			v := clone(e.(obj))
-			if str(v["Id"]) == "" {
-				v["Id"] = newGUID(s)
-			}
-			list = append(list, v)
-		}
-		vs["Variables"] = list
-		vs["Version"] = toInt(vs["Version"]) + 1
-		return 200, "VariableSetResource", vs, nil
+	if err := s.checkVariableKinds(r, true); err != nil {
+		return 0, "", nil, err
 	}
-	return 0, "", nil, errorf(405, "method not allowed")
+	out, err := s.putVariables(r, d, vs)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	return 200, "VariableSetResource", out, nil
+}
+
+// branchSet returns the variable set of the branch {gitRef} names.
+func (s *Server) branchSet(r *http.Request) (*spaceData, obj, *apiError) {
+	d, g, err := s.gitProjectOf(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	ref := pathValue(r, "gitRef")
+	if vs := g.branches[gitBranch(ref)]; vs != nil {
+		return d, vs, nil
+	}
+	return nil, nil, errorf(404, "The branch %s was not found in the project's repository.", ref)
+}
+
+func (s *Server) putBranchSet(r *http.Request) (int, string, any, error) {
+	_, vs, err := s.branchSet(r)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	if err := s.checkVariableKinds(r, false); err != nil {
+		return 0, "", nil, err
+	}
+	body, err := s.readBody(r, "VariableSetResource")
+	if err != nil {
+		return 0, "", nil, err
+	}
+	if toInt(body["Version"]) != toInt(vs["Version"]) {
+		return 0, "", nil, errorf(409, "The variables on branch %s changed since they were read; read them again.", gitBranch(pathValue(r, "gitRef")))
+	}
+	list := []any{}
+	for _, e := range anySlice(body["Variables"]) {
+		v := clone(e.(obj))
+		if str(v["Id"]) == "" {
+			v["Id"] = newGUID(s)
+		}
+		list = append(list, v)
+	}
+	vs["Variables"] = list
+	vs["Version"] = toInt(vs["Version"]) + 1
+	return 200, "VariableSetResource", vs, nil
 }
 
 // checkVariableKinds refuses a variable set body that mixes the kinds: a

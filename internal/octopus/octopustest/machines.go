@@ -6,6 +6,10 @@ import (
 	"strconv"
 )
 
+// Deployment targets (machines): the collection with its query filters,
+// all, and GET and PUT of one target, where the PUT body replaces the
+// target except for the fields the server owns.
+
 // Machine is a deployment target as tests arrange and inspect it.
 type Machine struct {
 	ID             string
@@ -52,6 +56,38 @@ func (s *Server) SetHealth(spaceID, id, status string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	find(s.space(spaceID).machines, id)["HealthStatus"] = status
+}
+
+func (s *Server) machineRoutes(rt router) {
+	const base = "/api/{space}/machines"
+	machines := func(r *http.Request) []obj {
+		_, d := s.spaceOf(r)
+		return d.machines
+	}
+	rt.route(base, unserved, map[string]endpoint{http.MethodGet: page("DeploymentTargetResource", func(r *http.Request) []obj { return filterMachines(r, machines(r)) })})
+	rt.getAll(base+"/all", whole("DeploymentTargetResource", machines), notFound)
+	rt.route(base+"/{id}", s.loaded(s.machine, unserved), map[string]endpoint{http.MethodGet: read(s.machine, "DeploymentTargetResource"), http.MethodPut: s.updateMachine})
+	rt.handle(base+"/{id}/{rest...}", unserved)
+}
+
+// machine returns the space and the target a request names by {id}.
+func (s *Server) machine(r *http.Request) (*spaceData, obj, *apiError) {
+	_, d := s.spaceOf(r)
+	if m := find(d.machines, pathValue(r, "id")); m != nil {
+		return d, m, nil
+	}
+	return nil, nil, errNotFound()
+}
+
+func (s *Server) updateMachine(r *http.Request) (int, string, any, error) {
+	d, m, err := s.machine(r)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	if err := s.putMachine(r, d, m); err != nil {
+		return 0, "", nil, err
+	}
+	return 200, "DeploymentTargetResource", m, nil
 }
 
 // serverOwnedMachineFields are the fields of a deployment target that

@@ -44,24 +44,31 @@ func (s *Server) process(spaceID, id string) obj {
 	return p
 }
 
-func (s *Server) routeProcesses(r *http.Request, spaceID string, rest []string) (int, string, any, error) {
-	if len(rest) != 1 {
-		return 0, "", nil, errorf(404, "The resource you requested was not found.")
+func (s *Server) processRoutes(rt router) {
+	const base = "/api/{space}/deploymentprocesses"
+	rt.handle(base, notFound)
+	rt.route(base+"/{id}", s.loaded(s.processOf, methodNotAllowed), map[string]endpoint{http.MethodGet: read(s.processOf, "DeploymentProcessResource"), http.MethodPut: s.updateProcess})
+	rt.handle(base+"/{id}/{rest...}", notFound)
+}
+
+// processOf returns the process a request names by {id}.
+func (s *Server) processOf(r *http.Request) (*spaceData, obj, *apiError) {
+	spaceID, d := s.spaceOf(r)
+	if p := s.process(spaceID, pathValue(r, "id")); p != nil {
+		return d, p, nil
 	}
-	p := s.process(spaceID, rest[0])
-	if p == nil {
-		return 0, "", nil, errorf(404, "The resource you requested was not found.")
+	return nil, nil, errNotFound()
+}
+
+func (s *Server) updateProcess(r *http.Request) (int, string, any, error) {
+	_, p, err := s.processOf(r)
+	if err != nil {
+		return 0, "", nil, err
 	}
-	switch r.Method {
-	case http.MethodGet:
-		return 200, "DeploymentProcessResource", p, nil
-	case http.MethodPut:
-		if err := s.putProcess(r, p); err != nil {
-			return 0, "", nil, err
-		}
-		return 200, "DeploymentProcessResource", p, nil
+	if err := s.putProcess(r, p); err != nil {
+		return 0, "", nil, err
 	}
-	return 0, "", nil, errorf(405, "method not allowed")
+	return 200, "DeploymentProcessResource", p, nil
 }
 
 func (s *Server) putProcess(r *http.Request, stored obj) *apiError {

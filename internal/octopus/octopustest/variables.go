@@ -2,6 +2,10 @@ package octopustest
 
 import "net/http"
 
+// Variable sets: GET and PUT /variables/{id}; a PUT must carry the stored
+// Version (a stale set is a 400) and keeps the secrets of sensitive
+// variables sent back with their ids.
+
 // Variable is a project variable as tests arrange and inspect it; for a
 // sensitive variable Value is the stored secret.
 type Variable struct {
@@ -58,6 +62,34 @@ func (s *Server) Variables(spaceID, projectID string) []Variable {
 		out = append(out, sv)
 	}
 	return out
+}
+
+func (s *Server) variableRoutes(rt router) {
+	const base = "/api/{space}/variables"
+	rt.handle(base, unserved)
+	rt.route(base+"/{id}", s.loaded(s.variableSet, unserved), map[string]endpoint{http.MethodGet: read(s.variableSet, "VariableSetResource"), http.MethodPut: s.putVariableSet})
+	rt.handle(base+"/{id}/{rest...}", unserved)
+}
+
+// variableSet returns the space and the variable set a request names by {id}.
+func (s *Server) variableSet(r *http.Request) (*spaceData, obj, *apiError) {
+	_, d := s.spaceOf(r)
+	if vs, ok := d.varsets[pathValue(r, "id")]; ok {
+		return d, vs, nil
+	}
+	return nil, nil, errNotFound()
+}
+
+func (s *Server) putVariableSet(r *http.Request) (int, string, any, error) {
+	d, vs, err := s.variableSet(r)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	out, err := s.putVariables(r, d, vs)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	return 200, "VariableSetResource", out, nil
 }
 
 func (s *Server) putVariables(r *http.Request, d *spaceData, stored obj) (obj, *apiError) {

@@ -10,6 +10,10 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/publish"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 	"github.com/bluegreen-deploy/bluegreen/steps"
+
+	// Every provider, so that steps.Default holds every real step kind,
+	// as in cmd/bluegreen.
+	_ "github.com/bluegreen-deploy/bluegreen/steps/all"
 )
 
 // BenchmarkSyncAllTemplates syncs every step template (the registry as the

@@ -53,10 +53,11 @@ type Event struct {
 	Live   string
 	Idle   string
 	StepID string
-	// Outputs are the step's outputs as the step returned them.
-	Outputs steps.Outputs
-	// Spec, when set, marks the step's sensitive outputs.
-	Spec       *steps.Spec
+	// Outputs are the step's public outputs and Sensitive the ones its
+	// spec marks sensitive, split once where the step ran (see
+	// steps.Result); sensitive ones become sensitive variables.
+	Outputs    steps.Outputs
+	Sensitive  steps.Outputs
 	Message    string
 	Err        error
 	ReportPath string
@@ -88,23 +89,24 @@ func (r *Reporter) Handle(e Event) error {
 			// Steps without an id cannot be referred to later.
 			return nil
 		}
-		names := make([]string, 0, len(e.Outputs))
+		names := make([]string, 0, len(e.Outputs)+len(e.Sensitive))
 		for k := range e.Outputs {
+			names = append(names, k)
+		}
+		for k := range e.Sensitive {
 			names = append(names, k)
 		}
 		sort.Strings(names)
 		for _, k := range names {
-			sensitive := false
-			if e.Spec != nil {
-				if o := e.Spec.Output(k); o != nil {
-					sensitive = o.Sensitive
-				}
+			v, sensitive := e.Sensitive[k]
+			if !sensitive {
+				v = e.Outputs[k]
 			}
 			name := k
 			if !r.SingleStep {
 				name = StepOutputVar(e.StepID, k)
 			}
-			if err := r.w.SetVariable(name, steps.FormatValue(e.Outputs[k]), sensitive); err != nil {
+			if err := r.w.SetVariable(name, steps.FormatValue(v), sensitive); err != nil {
 				return err
 			}
 		}

@@ -94,7 +94,6 @@ func TestParseLine(t *testing.T) {
 }
 
 func TestReporter(t *testing.T) {
-	spec := &steps.Spec{Kind: "x.y", Outputs: []steps.Output{{Name: "token", Type: steps.String, Sensitive: true}, {Name: "healthy", Type: steps.Int}}}
 	report := filepath.Join(t.TempDir(), "report.json")
 	if err := os.WriteFile(report, []byte("{}\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -103,8 +102,8 @@ func TestReporter(t *testing.T) {
 	r := NewReporter(&out)
 	events := []Event{
 		{Kind: RunStarted, RunID: "r1", Live: "blue", Idle: "green"},
-		{Kind: StepFinished, StepID: "idle-healthy", Spec: spec, Outputs: steps.Outputs{"healthy": 3, "token": "t0k", "weights": []any{10, 90}}},
-		{Kind: StepFinished, Spec: spec, Outputs: steps.Outputs{"healthy": 1}}, // no id: nothing to refer to
+		{Kind: StepFinished, StepID: "idle-healthy", Outputs: steps.Outputs{"healthy": 3, "weights": []any{10, 90}}, Sensitive: steps.Outputs{"token": "t0k"}},
+		{Kind: StepFinished, Outputs: steps.Outputs{"healthy": 1}}, // no id: nothing to refer to
 		{Kind: Warning, Message: "gate idle-healthy: poll 2 failed"},
 		{Kind: RunFinished, RunID: "r1", Live: "green", Idle: "blue", Err: errors.New("shift: 5xx above 5"), ReportPath: report},
 	}
@@ -156,7 +155,7 @@ func TestReporter(t *testing.T) {
 	out.Reset()
 	single := NewReporter(&out)
 	single.SingleStep = true
-	if err := single.Handle(Event{Kind: StepFinished, Spec: spec, Outputs: steps.Outputs{"healthy": 2}}); err != nil {
+	if err := single.Handle(Event{Kind: StepFinished, Outputs: steps.Outputs{"healthy": 2}}); err != nil {
 		t.Fatal(err)
 	}
 	msgs, _ = Decode(&out)
