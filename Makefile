@@ -73,7 +73,7 @@ demo-env-stop: ## stop the moto_server demo-env started
 # here fails on a slow run: figures are reported, not judged.
 bench: build ## Go benchmarks and the comparison with the alternatives (figures in docs/bench)
 	@mkdir -p $(BENCH_OUT)
-	$(GO) test $(BENCH_PKGS) -run '^$$' -bench . -benchmem -count=1 -timeout 30m > $(BENCH_OUT)/go-bench.txt 2>&1; \
+	BLUEGREEN_BENCH_BIN=$(abspath $(BIN)) $(GO) test $(BENCH_PKGS) -p 1 -run '^$$' -bench . -benchmem -count=1 -timeout 30m > $(BENCH_OUT)/go-bench.txt 2>&1; \
 		status=$$?; cat $(BENCH_OUT)/go-bench.txt; exit $$status
 	$(GO) run ./scripts/bench -bin $(BIN) -rounds $(BENCH_ROUNDS) -gobench $(BENCH_OUT)/go-bench.txt -out $(BENCH_OUT)/results.md
 

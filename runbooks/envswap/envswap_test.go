@@ -50,7 +50,7 @@ const parityQuery = "SELECT count(*) AS n, coalesce(max(id), 0) AS last FROM ord
 // colour, and an Octopus project whose targets sit in Production (blue)
 // and Pre-Production (green).
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	topo     *awstest.Topology
 	r53      *route53.Client
 	prod     string // the production name
@@ -74,7 +74,7 @@ type world struct {
 	texts []string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	pg := pgtest.Shared(t)
 	moto, _ := awstest.Shared(t)

@@ -93,23 +93,6 @@ func engineTables(w io.Writer, gb goBench) {
 		}
 		fmt.Fprintln(w)
 	}
-	var runs []string
-	for _, n := range []string{"BenchmarkWeightedDNSRun", "BenchmarkALBWeightedRun"} {
-		if r := gb[n]; r != nil {
-			runs = append(runs, fmt.Sprintf("| %s | %.0f ms | %.0f ms | %.0f |", strings.TrimPrefix(n, "Benchmark"),
-				r["ns/op"]/1e6, r["non-wait-ms/op"], r["api-calls/op"]))
-		}
-	}
-	if len(runs) > 0 {
-		fmt.Fprintln(w, "### Full runs with every wait set to 1 ms (from `go test ./test/e2e_aws -bench`)")
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| run | wall | outside configured waits | AWS API calls |")
-		fmt.Fprintln(w, "|---|---|---|---|")
-		for _, r := range runs {
-			fmt.Fprintln(w, r)
-		}
-		fmt.Fprintln(w)
-	}
 	if r := gb["BenchmarkSyncAllTemplates"]; r != nil {
 		fmt.Fprintln(w, "### Octopus: `octopus sync` of every step template (from `go test ./internal/octopus/publish -bench`, against octopustest)")
 		fmt.Fprintln(w)
@@ -119,4 +102,5 @@ func engineTables(w io.Writer, gb goBench) {
 		fmt.Fprintf(w, "| again, nothing changed | %.0f | %.1f ms | %.0f | %.0f |\n", r["templates"], r["unchanged-ms"], r["unchanged-calls"], r["unchanged-writes"])
 		fmt.Fprintln(w)
 	}
+	swapTable(w, gb)
 }

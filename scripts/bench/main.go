@@ -89,6 +89,7 @@ func run(bin, aws, out, gobench string, rounds int, pkg bool) error {
 			return err
 		}
 		engineTables(&md, gb)
+		fullRunTables(&md, gb)
 		rollbackAndLoadTables(&md, gb)
 	}
 	os.Stdout.Write(md.Bytes())

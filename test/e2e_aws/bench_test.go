@@ -1,44 +1,49 @@
 package e2e_aws
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+	"github.com/bluegreen-deploy/bluegreen/internal/benchrun"
 )
 
 // benchTimings make the configured waiting negligible, so that the time
 // measured is the runbook's own: engine, SDK and moto round trips.
 var benchTimings = map[string]string{"bake": "1ms", "poll": "1ms", "scale_down_delay": "1ms", "weights": "[10, 50, 100]"}
 
-// configuredWait is what benchTimings make the run wait on purpose: one
-// bake per weight and the scale-down delay.
-const configuredWait = 4 * time.Millisecond
+// configuredPause is what benchTimings make the run wait outside gates:
+// the scale-down delay. The bakes are gates (elapsed >= bake), counted
+// from the run's log with every other gate's waiting.
+const configuredPause = time.Millisecond
 
-// benchmarkRun runs a full release per iteration on a fresh topology and
-// reports the AWS API calls one run makes (counted by the proxy in front of
-// moto, SDK retries included) and its wall time without configured waits.
+// benchmarkRun runs a full release per iteration on a fresh topology with
+// the real binary as a child process (`bluegreen run`, as Octopus runs
+// it), and reports its wall time, the time outside configured waits, its
+// peak resident set and the AWS API calls of one run by operation
+// (counted by the proxy in front of moto, SDK retries included).
 func benchmarkRun(b *testing.B, book string, o awstest.Options) {
-	var calls, runs int
-	var busy time.Duration
-	var last string
+	bin := benchrun.Binary(b)
+	var tot benchrun.Totals
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		w := newWorld(b, book, o)
+		in := map[string]any{}
+		for k, v := range w.inputs(benchTimings) {
+			in[k] = v
+		}
 		w.cnt.Reset()
 		b.StartTimer()
-		start := time.Now()
-		if _, err := w.run(benchTimings); err != nil {
+		r, err := benchrun.Run(context.Background(), bin, runbookPath(book), b.TempDir(), in)
+		if err != nil {
 			b.Fatal(err)
 		}
-		busy += time.Since(start) - configuredWait
-		calls += w.cnt.Total()
-		runs++
-		last = w.cnt.String()
+		b.StopTimer()
+		tot.Add(r, configuredPause, w.cnt.Counts())
+		b.StartTimer()
 	}
-	b.ReportMetric(float64(calls)/float64(runs), "api-calls/op")
-	b.ReportMetric(float64(busy.Milliseconds())/float64(runs), "non-wait-ms/op")
-	b.Logf("AWS API calls of one %s run:\n%s", book, last)
+	tot.Report(b)
 }
 
 func BenchmarkWeightedDNSRun(b *testing.B) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/awstest"
+	"github.com/bluegreen-deploy/bluegreen/internal/benchrun"
 	"github.com/bluegreen-deploy/bluegreen/internal/engine"
 	"github.com/bluegreen-deploy/bluegreen/internal/state"
 	"github.com/bluegreen-deploy/bluegreen/steps"
@@ -26,6 +27,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	awstest.StopShared()
 	removeBinary()
+	benchrun.Remove()
 	os.Exit(code)
 }
 
