@@ -100,9 +100,9 @@ func (s *Server) GitVariablesJSON(spaceID, projectID, branch string) map[string]
 func (s *Server) gitRoutes(rt router) {
 	const base = "/api/{space}/projects/{id}"
 	rt.route(base+"/variables", s.loaded(s.sensitiveSet, methodNotAllowed),
-		map[string]endpoint{http.MethodGet: s.getSensitiveSet, http.MethodPut: s.putSensitiveSet})
+		map[string]endpoint{http.MethodGet: read(s.sensitiveSet, "VariableSetResource"), http.MethodPut: s.putSensitiveSet})
 	rt.route(base+"/{gitRef}/variables", s.loaded(s.branchSet, methodNotAllowed),
-		map[string]endpoint{http.MethodGet: s.getBranchSet, http.MethodPut: s.putBranchSet})
+		map[string]endpoint{http.MethodGet: read(s.branchSet, "VariableSetResource"), http.MethodPut: s.putBranchSet})
 }
 
 // gitProjectOf returns the space and the Git project a request names by
@@ -125,14 +125,6 @@ func (s *Server) sensitiveSet(r *http.Request) (*spaceData, obj, *apiError) {
 		return nil, nil, err
 	}
 	return d, d.varsets["variableset-"+pathValue(r, "id")], nil
-}
-
-func (s *Server) getSensitiveSet(r *http.Request) (int, string, any, error) {
-	_, vs, err := s.sensitiveSet(r)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	return 200, "VariableSetResource", vs, nil
 }
 
 func (s *Server) putSensitiveSet(r *http.Request) (int, string, any, error) {
@@ -161,14 +153,6 @@ func (s *Server) branchSet(r *http.Request) (*spaceData, obj, *apiError) {
 		return d, vs, nil
 	}
 	return nil, nil, errorf(404, "The branch %s was not found in the project's repository.", ref)
-}
-
-func (s *Server) getBranchSet(r *http.Request) (int, string, any, error) {
-	_, vs, err := s.branchSet(r)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	return 200, "VariableSetResource", vs, nil
 }
 
 func (s *Server) putBranchSet(r *http.Request) (int, string, any, error) {

@@ -60,9 +60,13 @@ func (s *Server) SetHealth(spaceID, id, status string) {
 
 func (s *Server) machineRoutes(rt router) {
 	const base = "/api/{space}/machines"
-	rt.route(base, unserved, map[string]endpoint{http.MethodGet: s.listMachines})
-	rt.getAll(base+"/all", s.allMachines, notFound)
-	rt.route(base+"/{id}", s.loaded(s.machine, unserved), map[string]endpoint{http.MethodGet: s.getMachine, http.MethodPut: s.updateMachine})
+	machines := func(r *http.Request) []obj {
+		_, d := s.spaceOf(r)
+		return d.machines
+	}
+	rt.route(base, unserved, map[string]endpoint{http.MethodGet: page("DeploymentTargetResource", func(r *http.Request) []obj { return filterMachines(r, machines(r)) })})
+	rt.getAll(base+"/all", whole("DeploymentTargetResource", machines), notFound)
+	rt.route(base+"/{id}", s.loaded(s.machine, unserved), map[string]endpoint{http.MethodGet: read(s.machine, "DeploymentTargetResource"), http.MethodPut: s.updateMachine})
 	rt.handle(base+"/{id}/{rest...}", unserved)
 }
 
@@ -73,24 +77,6 @@ func (s *Server) machine(r *http.Request) (*spaceData, obj, *apiError) {
 		return d, m, nil
 	}
 	return nil, nil, errNotFound()
-}
-
-func (s *Server) listMachines(r *http.Request) (int, string, any, error) {
-	_, d := s.spaceOf(r)
-	return 200, "*DeploymentTargetResource", collection(r, filterMachines(r, d.machines)), nil
-}
-
-func (s *Server) allMachines(r *http.Request) (int, string, any, error) {
-	_, d := s.spaceOf(r)
-	return 200, "[]DeploymentTargetResource", toAnyObjs(d.machines), nil
-}
-
-func (s *Server) getMachine(r *http.Request) (int, string, any, error) {
-	_, m, err := s.machine(r)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	return 200, "DeploymentTargetResource", m, nil
 }
 
 func (s *Server) updateMachine(r *http.Request) (int, string, any, error) {

@@ -47,7 +47,7 @@ func (s *Server) process(spaceID, id string) obj {
 func (s *Server) processRoutes(rt router) {
 	const base = "/api/{space}/deploymentprocesses"
 	rt.handle(base, notFound)
-	rt.route(base+"/{id}", s.loaded(s.processOf, methodNotAllowed), map[string]endpoint{http.MethodGet: s.getProcess, http.MethodPut: s.updateProcess})
+	rt.route(base+"/{id}", s.loaded(s.processOf, methodNotAllowed), map[string]endpoint{http.MethodGet: read(s.processOf, "DeploymentProcessResource"), http.MethodPut: s.updateProcess})
 	rt.handle(base+"/{id}/{rest...}", notFound)
 }
 
@@ -58,14 +58,6 @@ func (s *Server) processOf(r *http.Request) (*spaceData, obj, *apiError) {
 		return d, p, nil
 	}
 	return nil, nil, errNotFound()
-}
-
-func (s *Server) getProcess(r *http.Request) (int, string, any, error) {
-	_, p, err := s.processOf(r)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	return 200, "DeploymentProcessResource", p, nil
 }
 
 func (s *Server) updateProcess(r *http.Request) (int, string, any, error) {

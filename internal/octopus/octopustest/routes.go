@@ -204,15 +204,11 @@ func pathValue(r *http.Request, name string) string {
 // filtered by name, partialName and ids), GET base/all and GET base/{id},
 // where get finds the item. Other methods are unserved; paths below an
 // item get deeper.
-func (rt router) readOnly(base, def string, list func(r *http.Request) []obj, get func(items []obj, id string) obj, deeper endpoint) {
-	rt.route(base, unserved, map[string]endpoint{http.MethodGet: func(r *http.Request) (int, string, any, error) {
-		return 200, "*" + def, collection(r, filterByName(r, list(r))), nil
-	}})
-	rt.getAll(base+"/all", func(r *http.Request) (int, string, any, error) {
-		return 200, "[]" + def, toAnyObjs(list(r)), nil
-	}, unserved)
+func (rt router) readOnly(base, def string, items func(r *http.Request) []obj, get func(items []obj, id string) obj, deeper endpoint) {
+	rt.route(base, unserved, map[string]endpoint{http.MethodGet: page(def, func(r *http.Request) []obj { return filterByName(r, items(r)) })})
+	rt.getAll(base+"/all", whole(def, items), unserved)
 	rt.route(base+"/{id}", unserved, map[string]endpoint{http.MethodGet: func(r *http.Request) (int, string, any, error) {
-		if o := get(list(r), pathValue(r, "id")); o != nil {
+		if o := get(items(r), pathValue(r, "id")); o != nil {
 			return 200, def, o, nil
 		}
 		return notFound(r)
@@ -220,10 +216,40 @@ func (rt router) readOnly(base, def string, list func(r *http.Request) []obj, ge
 	rt.handle(base+"/{id}/{rest...}", deeper)
 }
 
+// page is the GET endpoint of a collection of def: the items a request
+// selects, paged.
+func page(def string, items func(r *http.Request) []obj) endpoint {
+	return func(r *http.Request) (int, string, any, error) {
+		return 200, "*" + def, collection(r, items(r)), nil
+	}
+}
+
+// whole is the GET endpoint of a collection's all: every item, unpaged.
+func whole(def string, items func(r *http.Request) []obj) endpoint {
+	return func(r *http.Request) (int, string, any, error) {
+		return 200, "[]" + def, toAnyObjs(items(r)), nil
+	}
+}
+
+// loader finds the resource a routed request names, in its space; a
+// missing one is an error (a 404).
+type loader func(r *http.Request) (*spaceData, obj, *apiError)
+
+// read is the GET endpoint of the resource load finds.
+func read(load loader, def string) endpoint {
+	return func(r *http.Request) (int, string, any, error) {
+		_, o, err := load(r)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		return 200, def, o, nil
+	}
+}
+
 // loaded is the endpoint for the methods a route does not serve when the
 // route first looks its resource up: a missing resource is a 404 whatever
 // the method, an existing one gets other.
-func (s *Server) loaded(load func(r *http.Request) (*spaceData, obj, *apiError), other endpoint) endpoint {
+func (s *Server) loaded(load loader, other endpoint) endpoint {
 	return func(r *http.Request) (int, string, any, error) {
 		if _, _, err := load(r); err != nil {
 			return 0, "", nil, err

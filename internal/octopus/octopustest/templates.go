@@ -86,9 +86,14 @@ func (s *Server) UsageVersions(spaceID, templateID string) map[string]int {
 
 func (s *Server) templateRoutes(rt router) {
 	const base = "/api/{space}/actiontemplates"
-	rt.route(base, notFound, map[string]endpoint{http.MethodGet: s.listTemplates, http.MethodPost: s.createTemplate})
-	rt.getAll(base+"/all", s.allTemplates, notFound)
-	rt.route(base+"/{id}", notFound, map[string]endpoint{http.MethodGet: s.getTemplate, http.MethodPut: s.putTemplate, http.MethodDelete: s.deleteTemplate})
+	templates := func(r *http.Request) []obj {
+		_, d := s.spaceOf(r)
+		return d.templates
+	}
+	rt.route(base, notFound, map[string]endpoint{http.MethodGet: page("ActionTemplateResource", func(r *http.Request) []obj { return filterByName(r, templates(r)) }),
+		http.MethodPost: s.createTemplate})
+	rt.getAll(base+"/all", whole("ActionTemplateResource", templates), notFound)
+	rt.route(base+"/{id}", notFound, map[string]endpoint{http.MethodGet: read(s.template, "ActionTemplateResource"), http.MethodPut: s.putTemplate, http.MethodDelete: s.deleteTemplate})
 	rt.route(base+"/{id}/versions/{version}", notFound, map[string]endpoint{http.MethodGet: s.getTemplateVersion})
 	rt.route(base+"/{id}/usage", notFound, map[string]endpoint{http.MethodGet: s.getTemplateUsage})
 	rt.route(base+"/{id}/actionsUpdate", notFound, map[string]endpoint{http.MethodPost: s.actionsUpdate})
@@ -102,16 +107,6 @@ func (s *Server) template(r *http.Request) (*spaceData, obj, *apiError) {
 		return d, t, nil
 	}
 	return nil, nil, errNotFound()
-}
-
-func (s *Server) listTemplates(r *http.Request) (int, string, any, error) {
-	_, d := s.spaceOf(r)
-	return 200, "*ActionTemplateResource", collection(r, filterByName(r, d.templates)), nil
-}
-
-func (s *Server) allTemplates(r *http.Request) (int, string, any, error) {
-	_, d := s.spaceOf(r)
-	return 200, "[]ActionTemplateResource", toAnyObjs(d.templates), nil
 }
 
 func (s *Server) createTemplate(r *http.Request) (int, string, any, error) {
@@ -128,14 +123,6 @@ func (s *Server) createTemplate(r *http.Request) (int, string, any, error) {
 	d.templates = append(d.templates, t)
 	d.versions[id] = map[int]obj{0: clone(t)}
 	return 201, "ActionTemplateResource", t, nil
-}
-
-func (s *Server) getTemplate(r *http.Request) (int, string, any, error) {
-	_, t, err := s.template(r)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	return 200, "ActionTemplateResource", t, nil
 }
 
 func (s *Server) putTemplate(r *http.Request) (int, string, any, error) {

@@ -67,7 +67,7 @@ func (s *Server) Variables(spaceID, projectID string) []Variable {
 func (s *Server) variableRoutes(rt router) {
 	const base = "/api/{space}/variables"
 	rt.handle(base, unserved)
-	rt.route(base+"/{id}", s.loaded(s.variableSet, unserved), map[string]endpoint{http.MethodGet: s.getVariableSet, http.MethodPut: s.putVariableSet})
+	rt.route(base+"/{id}", s.loaded(s.variableSet, unserved), map[string]endpoint{http.MethodGet: read(s.variableSet, "VariableSetResource"), http.MethodPut: s.putVariableSet})
 	rt.handle(base+"/{id}/{rest...}", unserved)
 }
 
@@ -78,14 +78,6 @@ func (s *Server) variableSet(r *http.Request) (*spaceData, obj, *apiError) {
 		return d, vs, nil
 	}
 	return nil, nil, errNotFound()
-}
-
-func (s *Server) getVariableSet(r *http.Request) (int, string, any, error) {
-	_, vs, err := s.variableSet(r)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	return 200, "VariableSetResource", vs, nil
 }
 
 func (s *Server) putVariableSet(r *http.Request) (int, string, any, error) {
