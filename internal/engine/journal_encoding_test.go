@@ -56,17 +56,14 @@ steps:
     with: {message: stop here}
 `
 
-// An undo whose params hold durations is journaled with them as text, and
-// a later process (rollback, reading the JSON record) binds them back to
-// the same durations. The old main stored the step's time.Duration as a
-// number of nanoseconds, which does not bind as a duration: that
-// rollback failed.
-func TestJournalEncodesUndoParamsBySpecType(t *testing.T) {
+// holdFixture returns the registry, a file store, the hold runbook and
+// the params of every test.hold undo applied.
+func holdFixture(t *testing.T) (*steps.Registry, *state.FileStore, *Runbook, *[]steps.Params) {
+	t.Helper()
 	var undone []steps.Params
 	var mu sync.Mutex
 	reg := holdRegistry(&undone, &mu)
-	dir := t.TempDir()
-	st, err := state.NewFileStore(dir)
+	st, err := state.NewFileStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +71,16 @@ func TestJournalEncodesUndoParamsBySpecType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return reg, st, rb, &undone
+}
+
+// An undo whose params hold durations is journaled with them as text, and
+// a later process (rollback, reading the JSON record) binds them back to
+// the same durations. The old main stored the step's time.Duration as a
+// number of nanoseconds, which does not bind as a duration: that
+// rollback failed.
+func TestJournalEncodesUndoParamsBySpecType(t *testing.T) {
+	reg, st, rb, undone := holdFixture(t)
 	x := &Executor{Registry: reg, Store: st, Key: "hold", UndoBackoff: time.Millisecond}
 	if _, err := x.Run(context.Background(), rb, nil); err == nil || !strings.Contains(err.Error(), "stop here") {
 		t.Fatalf("run: %v, want it stopped by flow.fail", err)
@@ -100,10 +107,10 @@ func TestJournalEncodesUndoParamsBySpecType(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rollback: %v", err)
 	}
-	if res.Status != state.StatusRolledBack || len(undone) != 1 {
-		t.Fatalf("rollback = %+v, undos applied %d", res, len(undone))
+	if res.Status != state.StatusRolledBack || len(*undone) != 1 {
+		t.Fatalf("rollback = %+v, undos applied %d", res, len(*undone))
 	}
-	if got := undone[0]; got.Duration("timeout") != 90*time.Second || len(got.List("waits")) != 2 ||
+	if got := (*undone)[0]; got.Duration("timeout") != 90*time.Second || len(got.List("waits")) != 2 ||
 		got.List("waits")[0] != time.Second || got.List("waits")[1] != 250*time.Millisecond {
 		t.Errorf("undo bound with %v, want timeout 1m30s and waits [1s 250ms]", got)
 	}
@@ -113,15 +120,8 @@ func TestJournalEncodesUndoParamsBySpecType(t *testing.T) {
 // as text themselves, still rolls back: the record below is in the form
 // it wrote (host.exec stored "timeout": "5m0s").
 func TestJournalFromOldMainRollsBack(t *testing.T) {
-	var undone []steps.Params
-	var mu sync.Mutex
-	reg := holdRegistry(&undone, &mu)
-	dir := t.TempDir()
-	st, err := state.NewFileStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	marker := filepath.Join(dir, "undone")
+	reg, st, rb, undone := holdFixture(t)
+	marker := filepath.Join(st.Dir(), "undone")
 	old := `{
   "format": 1,
   "run": {
@@ -152,10 +152,6 @@ func TestJournalFromOldMainRollsBack(t *testing.T) {
 	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rb, err := Parse("hold.yaml", []byte(holdRunbook), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	x := &Executor{Registry: reg, Store: st, Key: "hold", UndoBackoff: time.Millisecond}
 	res, err := x.Rollback(context.Background(), rb, nil)
 	if err != nil {
@@ -167,7 +163,7 @@ func TestJournalFromOldMainRollsBack(t *testing.T) {
 	if _, err := os.Stat(marker); errors.Is(err, os.ErrNotExist) {
 		t.Error("the host.exec undo did not run")
 	}
-	if len(undone) != 1 || undone[0].Duration("timeout") != 90*time.Second || undone[0].List("waits")[0] != time.Second {
-		t.Errorf("test.hold undo bound with %v", undone)
+	if u := *undone; len(u) != 1 || u[0].Duration("timeout") != 90*time.Second || u[0].List("waits")[0] != time.Second {
+		t.Errorf("test.hold undo bound with %v", u)
 	}
 }
