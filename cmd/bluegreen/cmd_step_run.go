@@ -166,10 +166,11 @@ func printStepText(a *app, res *steps.Result, undos []steps.Undo) {
 	}
 }
 
-// spec2Redacted hides sensitive params of an undo before printing it.
+// spec2Redacted hides sensitive params of an undo before printing it, and
+// prints the rest as the journal would store them.
 func spec2Redacted(u steps.Undo) map[string]any {
 	if s, ok := steps.Lookup(u.Kind); ok {
-		return s.Redacted(u.Params)
+		return s.Redacted(s.Encode(u.Params))
 	}
 	return u.Params
 }

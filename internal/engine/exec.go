@@ -248,17 +248,23 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 // steps are skipped, the step that was in progress runs again (every
 // change is journaled as an absolute undo, so running it again is safe).
 func (x *Executor) Resume(ctx context.Context, rb *Runbook, raw map[string]any) (*Result, error) {
-	key, err := x.recoveryKey(rb, raw, "resume")
+	return x.recoverLocked(ctx, rb, raw, "resume", x.resumeLocked)
+}
+
+// recoverLocked finds the latest run by its state key (verb names the
+// command in errors), takes the lock and calls locked with it held.
+func (x *Executor) recoverLocked(ctx context.Context, rb *Runbook, raw map[string]any, verb string,
+	locked func(context.Context, *Runbook, *state.Record, *lease, map[string]any) (*Result, error)) (*Result, error) {
+	key, err := x.recoveryKey(rb, raw, verb)
 	if err != nil {
 		return nil, err
 	}
-	lockID := newRunID()
-	rec, l, err := x.lock(ctx, key, lockID)
+	rec, l, err := x.lock(ctx, key, newRunID())
 	if err != nil {
 		return nil, err
 	}
 	defer l.end()
-	return x.resumeLocked(l.ctx, rb, rec, l, raw)
+	return locked(l.ctx, rb, rec, l, raw)
 }
 
 func (x *Executor) resumeLocked(ctx context.Context, rb *Runbook, rec *state.Record, l *lease, raw map[string]any) (*Result, error) {

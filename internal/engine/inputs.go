@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -136,17 +135,18 @@ func zero(t steps.Type) any {
 	return v
 }
 
-// RedactInputs returns inputs with sensitive values left out, and
-// durations as text ("2m0s") so they survive a JSON journal and are typed
-// again by their declaration on resume.
+// RedactInputs returns inputs with sensitive values left out, each
+// encoded by its declared type as params are (steps.EncodeValue:
+// durations as text), so they survive a JSON journal and are typed again
+// by their declaration on resume.
 func (r *Runbook) RedactInputs(in map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range in {
-		if i := r.inputs[k]; i != nil && i.Sensitive {
-			continue
-		}
-		if d, ok := v.(time.Duration); ok {
-			v = d.String()
+		if i := r.inputs[k]; i != nil {
+			if i.Sensitive {
+				continue
+			}
+			v = steps.EncodeValue(i.Type, "", v)
 		}
 		out[k] = v
 	}

@@ -45,7 +45,9 @@ func (rc *runCtx) journal(st *Step, path string, u steps.Undo) error {
 	}
 	params := map[string]any{}
 	secrets := rc.secrets.all()
-	for k, v := range u.Params {
+	// The undo's params are stored by their spec's types (durations as
+	// text), so that they bind again when a later process reads them.
+	for k, v := range spec.Encode(u.Params) {
 		jv, found := journalValue(v, secrets)
 		if p := spec.Param(k); p != nil && p.Sensitive && !found {
 			// A secret that did not come from an input cannot be stored;

@@ -15,17 +15,7 @@ import (
 // works for an interrupted or crashed run and also for a finished one,
 // which it reverts (the live colour goes back to what it was).
 func (x *Executor) Rollback(ctx context.Context, rb *Runbook, raw map[string]any) (*Result, error) {
-	key, err := x.recoveryKey(rb, raw, "rollback")
-	if err != nil {
-		return nil, err
-	}
-	lockID := newRunID()
-	rec, l, err := x.lock(ctx, key, lockID)
-	if err != nil {
-		return nil, err
-	}
-	defer l.end()
-	return x.rollbackLocked(l.ctx, rb, rec, l, raw)
+	return x.recoverLocked(ctx, rb, raw, "rollback", x.rollbackLocked)
 }
 
 func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.Record, l *lease, raw map[string]any) (*Result, error) {

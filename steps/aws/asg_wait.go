@@ -28,8 +28,8 @@ func scaleUndo(p steps.Params, name string, desired, prevD, prevMin, prevMax int
 	}
 	if prevD > desired {
 		u.Params["wait"] = true
-		u.Params["wait_timeout"] = p.Duration("wait_timeout").String()
-		u.Params["poll"] = p.Duration("poll").String()
+		u.Params["wait_timeout"] = p.Duration("wait_timeout")
+		u.Params["poll"] = p.Duration("poll")
 		u.RestoresCapacity = true
 		u.Note += " and wait until its instances are in service and healthy in its target groups"
 	}

@@ -76,9 +76,7 @@ func (s *execStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 	timeout := p.Duration("timeout")
 
 	if undo := p.Strings("undo"); len(undo) > 0 && !call.Undoing {
-		// Durations go into the journal as text ("5m0s") so that they
-		// survive its JSON encoding and bind again on the way back.
-		up := map[string]any{"command": p.List("undo"), "timeout": timeout.String()}
+		up := map[string]any{"command": p.List("undo"), "timeout": timeout}
 		if p.Has("dir") {
 			up["dir"] = p.String("dir")
 		}

@@ -146,7 +146,7 @@ func nginxPreviewStep(ctx context.Context, call *steps.Call) (steps.Outputs, err
 			Kind: "host.nginx.preview",
 			Params: map[string]any{
 				"file": file, "header": header, "upstream": upstream, "variable": variable, "remove": true,
-				"test_command": p.List("test_command"), "reload_command": p.List("reload_command"), "timeout": p.Duration("timeout").String(),
+				"test_command": p.List("test_command"), "reload_command": p.List("reload_command"), "timeout": p.Duration("timeout"),
 			},
 			Note: fmt.Sprintf("close the preview in %s (every request to upstream %s) and reload nginx", file, upstream),
 		}

@@ -128,7 +128,7 @@ func setUpstreamStep(ctx context.Context, call *steps.Call) (steps.Outputs, erro
 				"content":        string(old),
 				"test_command":   p.List("test_command"),
 				"reload_command": p.List("reload_command"),
-				"timeout":        p.Duration("timeout").String(),
+				"timeout":        p.Duration("timeout"),
 			},
 			Note: fmt.Sprintf("restore %s (live port %d) and reload nginx", file, out["previous_port"]),
 		}

@@ -65,12 +65,10 @@ func (s *execStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs, er
 	}
 
 	if p.String("undo") != "" && !call.Undoing {
-		// Durations go into the journal as text ("1m0s") so they survive
-		// its JSON encoding and bind again when the undo runs.
 		up := map[string]any{
 			"dsn":       p.String("dsn"),
 			"statement": p.String("undo"),
-			"timeout":   timeout.String(),
+			"timeout":   timeout,
 		}
 		if args := p.List("undo_args"); args != nil {
 			up["args"] = args

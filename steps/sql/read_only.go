@@ -108,7 +108,7 @@ func (s *readOnlyStep) Run(ctx context.Context, call *steps.Call) (steps.Outputs
 				"dsn":                dsn,
 				"read_only":          was,
 				"terminate_sessions": p.Bool("terminate_sessions"),
-				"timeout":            timeout.String(),
+				"timeout":            timeout,
 			},
 			Note: fmt.Sprintf("make %s %s again", t.name, describe(was)),
 		})

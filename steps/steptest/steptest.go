@@ -98,6 +98,11 @@ func Run(ctx context.Context, t testing.TB, kind string, raw map[string]any, o O
 		if o.CheckSpec && !spec.Mutates {
 			t.Fatalf("%s is not declared as mutating but called BeforeChange", kind)
 		}
+		// The undo is recorded as the journal stores it: its params
+		// encoded by the undo kind's spec (durations as text).
+		if us, ok := steps.Lookup(u.Kind); ok {
+			u.Params = us.Encode(u.Params)
+		}
 		if o.Journal != nil {
 			if err := o.Journal(u); err != nil {
 				return err
