@@ -136,7 +136,7 @@ func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags, raw 
 		x.Sinks = append(x.Sinks, engine.LogSink(a.log))
 	}
 	if f.octopusOutput {
-		x.Sinks = append(x.Sinks, octopusSink(a, rb))
+		x.Sinks = append(x.Sinks, newOctopusSink(a, rb))
 	}
 	return x, nil
 }
@@ -155,10 +155,6 @@ func (a *app) showProgress(cmd *cobra.Command, f *runFlags) (bool, error) {
 	}
 	return false, usagef("--progress: expected auto, always or never, found %q", f.progress)
 }
-
-// octopusSink is replaced by the Octopus service-message sink when that
-// package is linked in (cmd_octopus_output.go).
-var octopusSink = func(a *app, rb *engine.Runbook) engine.Sink { return func(engine.Event) {} }
 
 func (a *app) validateCmd() *cobra.Command {
 	var output string
