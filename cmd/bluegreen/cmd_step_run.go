@@ -183,12 +183,3 @@ func redactArg(s *steps.Spec, arg string) string {
 	}
 	return arg
 }
-
-// reportStepOutputs and reportStepFailure are replaced when the Octopus
-// service-message writer is linked in.
-var (
-	reportStepOutputs = func(a *app, res *steps.Result) error {
-		return json.NewEncoder(a.stdout).Encode(shownOutputs(res))
-	}
-	reportStepFailure = func(a *app, err error) {}
-)

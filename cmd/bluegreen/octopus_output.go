@@ -14,22 +14,31 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
-func init() {
-	octopusSink = newOctopusSink
-	octopusStdout = func(w io.Writer) (io.Writer, io.Writer) {
-		st := servicemsg.NewStdout(w)
-		servicemsg.SetShared(st)
-		return st, st.Text()
-	}
-	octopusRelease = func() { servicemsg.SetShared(nil) }
-	reportStepOutputs = func(a *app, res *steps.Result) error {
-		r := servicemsg.NewReporter(a.service)
-		r.SingleStep = true
-		return r.Handle(servicemsg.Event{Kind: servicemsg.StepFinished, Outputs: res.Public, Sensitive: res.Sensitive})
-	}
-	reportStepFailure = func(a *app, err error) {
-		_ = servicemsg.NewWriter(a.service).ResultMessage(err.Error())
-	}
+// octopusStdout splits stdout into the side service messages are written
+// to and the side for everything else, on which the service-message marker
+// is neutralised.
+func octopusStdout(w io.Writer) (service, text io.Writer) {
+	st := servicemsg.NewStdout(w)
+	servicemsg.SetShared(st)
+	return st, st.Text()
+}
+
+// octopusRelease undoes what octopusStdout set up for the process when the
+// command ends.
+func octopusRelease() { servicemsg.SetShared(nil) }
+
+// reportStepOutputs sets the outputs of `step run` as output variables,
+// the sensitive ones as sensitive variables.
+func reportStepOutputs(a *app, res *steps.Result) error {
+	r := servicemsg.NewReporter(a.service)
+	r.SingleStep = true
+	return r.Handle(servicemsg.Event{Kind: servicemsg.StepFinished, Outputs: res.Public, Sensitive: res.Sensitive})
+}
+
+// reportStepFailure sets the failure of `step run` as the step's result
+// message, which Octopus shows as the reason the step failed.
+func reportStepFailure(a *app, err error) {
+	_ = servicemsg.NewWriter(a.service).ResultMessage(err.Error())
 }
 
 // reportEntry is one line of the run report attached to the deployment.

@@ -129,15 +129,6 @@ Exit codes: 0 success, 1 run failed (rolled back or stopped), 2 invalid input,
 	return root
 }
 
-// octopusStdout splits stdout into the side service messages are written
-// to and the side for everything else; the Octopus build neutralises the
-// service-message marker on the second.
-var octopusStdout = func(w io.Writer) (service, text io.Writer) { return w, w }
-
-// octopusRelease undoes what octopusStdout set up for the process when the
-// command ends.
-var octopusRelease = func() {}
-
 func wrapArgs(c *cobra.Command) {
 	if c.Args != nil {
 		orig := c.Args

@@ -55,16 +55,32 @@ func ReadInputsFile(path string) (map[string]any, error) {
 // given value is checked against the input's validate: rules. Values of
 // sensitive inputs never appear in the errors.
 func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
-	// Problems with a declared input point at its declaration; an unknown
-	// input exists only on the command line, so it has no line (a made-up
-	// one would send the reader to the wrong place). Problems are reported
-	// unknown inputs first, then in the order the inputs are declared.
-	type problem struct {
-		at  Pos
-		msg string
+	out, probs := r.bindInputs(raw)
+	if len(probs) > 0 {
+		return nil, r.inputsError(probs)
 	}
-	var unknown []problem
-	byInput := map[string][]problem{}
+	return out, nil
+}
+
+// inputProblem is one problem with the given inputs. Problems with a
+// declared input point at its declaration; an unknown input exists only on
+// the command line, so it has no line (a made-up one would send the reader
+// to the wrong place).
+type inputProblem struct {
+	// input names the input the problem is about, declared or not.
+	input   string
+	missing bool
+	at      Pos
+	msg     string
+}
+
+// bindInputs binds raw inputs through the runbook's input spec and checks
+// each given value against its validate: rules. It returns what bound (an
+// input with a problem is left out) and the problems: unknown inputs
+// first, then in the order the inputs are declared.
+func (r *Runbook) bindInputs(raw map[string]any) (map[string]any, []inputProblem) {
+	var unknown []inputProblem
+	byInput := map[string][]inputProblem{}
 	bound, errs := r.inputSpec().Bind(raw)
 	for _, e := range errs {
 		in := r.inputs[e.Param]
@@ -74,24 +90,25 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 			for _, in := range r.Inputs {
 				names = append(names, in.Name)
 			}
-			unknown = append(unknown, problem{Pos{}, fmt.Sprintf("unknown input %q%s (declared inputs: %s)", e.Param, hint(e.Param, names), list(names))})
+			unknown = append(unknown, inputProblem{input: e.Param, msg: fmt.Sprintf("unknown input %q%s (declared inputs: %s)", e.Param, hint(e.Param, names), list(names))})
 		case e.Missing:
-			byInput[in.Name] = append(byInput[in.Name], problem{in.Pos, fmt.Sprintf("missing required input %q (%s): pass it with --set %s=VALUE", in.Name, orType(in), in.Name)})
+			byInput[in.Name] = append(byInput[in.Name], inputProblem{input: in.Name, missing: true, at: in.Pos, msg: fmt.Sprintf("missing required input %q (%s): pass it with --set %s=VALUE", in.Name, orType(in), in.Name)})
 		default:
-			byInput[in.Name] = append(byInput[in.Name], problem{in.Pos, fmt.Sprintf("input %q: %s", in.Name, e.Msg)})
+			byInput[in.Name] = append(byInput[in.Name], inputProblem{input: in.Name, at: in.Pos, msg: fmt.Sprintf("input %q: %s", in.Name, e.Msg)})
 		}
 	}
 	out := map[string]any(bound)
 	for _, in := range r.Inputs {
 		v, ok := out[in.Name]
 		switch {
-		case !ok && !in.Required:
+		case !ok && !in.Required && len(byInput[in.Name]) == 0:
 			out[in.Name] = zero(in.Type)
 		case ok && raw[in.Name] != nil:
 			// A default was checked against the rules when the runbook
 			// loaded; a given value is checked now.
 			if msg := in.check(v); msg != "" {
-				byInput[in.Name] = append(byInput[in.Name], problem{in.Pos, fmt.Sprintf("input %q: %s", in.Name, msg)})
+				delete(out, in.Name)
+				byInput[in.Name] = append(byInput[in.Name], inputProblem{input: in.Name, at: in.Pos, msg: fmt.Sprintf("input %q: %s", in.Name, msg)})
 			}
 		}
 	}
@@ -99,18 +116,42 @@ func (r *Runbook) ResolveInputs(raw map[string]any) (map[string]any, error) {
 	for _, in := range r.Inputs {
 		probs = append(probs, byInput[in.Name]...)
 	}
-	if len(probs) > 0 {
-		// The snippet quotes the declaration; a file that cannot be read
-		// again just goes without one.
-		src, _ := os.ReadFile(r.File)
-		d := newDiags(r.File, src)
-		e := &InvalidError{}
-		for _, p := range probs {
-			e.Diags = append(e.Diags, &Diagnostic{File: r.File, Pos: p.at, Message: p.msg, Snippet: d.snippet(p.at)})
-		}
-		return nil, e
+	return out, probs
+}
+
+// inputsError reports input problems as one InvalidError, each at its
+// place and quoting the declaration.
+func (r *Runbook) inputsError(probs []inputProblem) error {
+	// A file that cannot be read again just goes without snippets.
+	src, _ := os.ReadFile(r.File)
+	d := newDiags(r.File, src)
+	e := &InvalidError{}
+	for _, p := range probs {
+		e.Diags = append(e.Diags, &Diagnostic{File: r.File, Pos: p.at, Message: p.msg, Snippet: d.snippet(p.at)})
 	}
-	return out, nil
+	return e
+}
+
+// rollbackInputs binds a rollback's inputs, those the run journaled
+// overlaid with those given now, through the same input spec as a run's
+// (bindInputs). A rollback needs them only to resolve sensitive undo
+// params, so an input that is missing (a sensitive one not given again)
+// or a journaled one the runbook no longer accepts is left out: the undo
+// that needs it says so. An input given now that is unknown or wrong is
+// reported as a run reports it. complete says whether every input bound,
+// as a run's would.
+func (r *Runbook) rollbackInputs(journaled, given map[string]any) (inputs map[string]any, complete bool, err error) {
+	out, probs := r.bindInputs(mergeInputs(journaled, given))
+	var wrong []inputProblem
+	for _, p := range probs {
+		if _, ok := given[p.input]; ok && !p.missing {
+			wrong = append(wrong, p)
+		}
+	}
+	if len(wrong) > 0 {
+		return nil, false, r.inputsError(wrong)
+	}
+	return out, len(probs) == 0, nil
 }
 
 func orType(in *Input) string {

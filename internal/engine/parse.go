@@ -72,9 +72,8 @@ type parser struct {
 	rb  *Runbook
 	// allIDs maps every step id to its position; visible steps are those
 	// that run before the current point.
-	allIDs  map[string]Pos
-	phase   string
-	nextSeq int
+	allIDs map[string]Pos
+	phase  string
 	// expanding holds the anchored nodes whose aliases are being expanded,
 	// so an alias inside its own anchor (`&a [*a]`) is an error instead
 	// of endless recursion; expanded counts the values built through

@@ -23,19 +23,13 @@ func (x *Executor) rollbackLocked(ctx context.Context, rb *Runbook, rec *state.R
 	if run == nil {
 		return nil, invalid(rb.File, "nothing to roll back for %q under state key %q: no run recorded", rb.Name, l.key)
 	}
-	if all, err := rb.ResolveInputs(mergeInputs(run.Inputs, raw)); err == nil {
-		if err := x.sameApp(rb, run, all); err != nil {
-			return nil, err
-		}
+	inputs, complete, err := rb.rollbackInputs(run.Inputs, raw)
+	if err != nil {
+		return nil, err
 	}
-	// Inputs are only needed to resolve sensitive undo params; a missing
-	// one is reported by the undo that needs it.
-	inputs := map[string]any{}
-	for k, v := range mergeInputs(run.Inputs, raw) {
-		if in := rb.Input(k); in != nil {
-			if cv, err := steps.Coerce(in.Type, "", v); err == nil {
-				inputs[k] = cv
-			}
+	if complete {
+		if err := x.sameApp(rb, run, inputs); err != nil {
+			return nil, err
 		}
 	}
 	rc := x.newRunCtx(ctx, rb, rec, run, inputs, "")

@@ -71,9 +71,6 @@ func (p *Parser) Line(line string) {
 	}
 }
 
-// Messages returns the messages parsed so far, in order.
-func (p *Parser) Messages() []Message { return p.out }
-
 func processMessage(text string) (Message, bool) {
 	text = strings.TrimLeft(strings.TrimSpace(text), "[")
 	text = strings.NewReplacer("\r", "", "\n", "").Replace(text)

@@ -77,16 +77,6 @@ func (w *Writer) ResultMessage(msg string) error {
 	return w.Write("resultMessage", Attr{"message", msg})
 }
 
-// Progress reports a percentage and a message in the task's progress bar.
-func (w *Writer) Progress(percent int, msg string) error {
-	return w.Write("progress", Attr{"percentage", strconv.Itoa(percent)}, Attr{"message", msg})
-}
-
-// Mask asks Octopus to mask value wherever it appears in the task log.
-func (w *Writer) Mask(value string) error {
-	return w.Write("mask", Attr{"value", value})
-}
-
 // Warning prints text at warning level: stdout-warning switches the level
 // of the lines that follow, stdout-default switches it back.
 func (w *Writer) Warning(text string) error {
