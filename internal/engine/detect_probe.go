@@ -26,7 +26,7 @@ import (
 // DetectGrace is how long detect may take before its preflight probes run
 // (see above). A detect answers in well under a second when its systems
 // are configured right.
-var DetectGrace = 2 * time.Second
+var DetectGrace = time.Second
 
 // detectChecked is detect with its preflight probes run only when detect
 // does not answer within DetectGrace; probe false never probes (a plan
