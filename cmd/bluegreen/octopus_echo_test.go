@@ -16,8 +16,11 @@ const echoRunbook = `version: 1
 name: octo-echo
 colours: {blue: {}, green: {}}
 steps:
-  - uses: octopus.variables.get
+  - id: live
+    uses: octopus.variables.get
     with: {project: Web, name: BlueGreen.Live}
+  - uses: octopus.variables.get
+    with: {project: Web, name: BlueGreen.Live, space: "${{ steps.live.found ? 'Other' : 'Default' }}"}
 `
 
 // TestOctopusKeyEchoedByServerIsScrubbed: a server whose 500 page echoes
@@ -27,10 +30,12 @@ steps:
 func TestOctopusKeyEchoedByServerIsScrubbed(t *testing.T) {
 	srv := octopustest.New(t)
 	srv.AddProject(octopustest.DefaultSpaceID, "Web")
-	// The connection's own requests report the body of an error page. The
+	// A connection's own requests report the body of an error page. The
 	// first connection (preflight's, which checks that the server answers)
 	// is let through: a server that fails it stops the run before any
-	// state is written; here the step's own connection fails.
+	// state is written. The steps share it; the second step names a space
+	// known only when it runs (from the first step's output), so it makes
+	// a connection of its own then, which fails.
 	srv.Inject(octopustest.Fault{Path: `^/api/spaces/all$`, Times: 1})
 	srv.Inject(octopustest.Fault{Path: `^/api/spaces/all$`, Status: 500, EchoHeaders: true})
 	t.Setenv(octopus.EnvURL, srv.URL)

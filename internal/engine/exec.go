@@ -224,10 +224,10 @@ func (x *Executor) Run(ctx context.Context, rb *Runbook, raw map[string]any) (*R
 		if err := rc.evalColours(); err != nil {
 			return nil, invalid(rb.File, "%s", rc.scrub(err.Error()))
 		}
-		if err := rc.preflightDetect(ctx); err != nil {
-			return nil, err
+		live, inv, err := rc.detectChecked(ctx, rec.Live, true) // detect_probe.go
+		if inv != nil {
+			return nil, inv
 		}
-		live, err := rc.detect(ctx, rec.Live)
 		if err != nil {
 			msg := "detect: " + rc.scrub(err.Error())
 			return nil, &RunFailedError{RunID: rc.run.ID, Step: "detect", Cause: errors.New(msg), RolledBack: true, msg: msg + " (nothing was changed)"}

@@ -74,12 +74,10 @@ func (x *Executor) Plan(ctx context.Context, rb *Runbook, raw map[string]any, o 
 				}
 			}
 		}
-		if !o.Offline {
-			if err := rc.preflightDetect(ctx); err != nil {
-				return nil, err
-			}
-		}
-		if live, err = rc.detect(ctx, stored); err != nil {
+		var inv error
+		if live, inv, err = rc.detectChecked(ctx, stored, !o.Offline); inv != nil {
+			return nil, inv
+		} else if err != nil {
 			return nil, fmt.Errorf("detect: %s (pass --live to plan without it)", rc.scrub(err.Error()))
 		}
 	} else if rb.Colour(live) == nil {

@@ -12,8 +12,9 @@ import (
 )
 
 // This file runs a preflight's readiness probes: all at once before the
-// first change, each bounded by ProbeTimeout, the detect step's before
-// detect, and a deferred step's just before it runs.
+// first change, each bounded by ProbeTimeout, the detect step's when
+// detect fails or is slow (detect_probe.go), and a deferred step's just
+// before it runs.
 
 // ProbeTimeout bounds each readiness probe of a preflight. Probes run in
 // parallel, so a preflight whose systems do not answer ends after about
@@ -92,9 +93,10 @@ func isTransient(err error) bool {
 	return errors.As(err, &te)
 }
 
-// preflightDetect probes, before detect runs, the systems the detect step
-// reads: a wrong region or an unreachable endpoint then stops the run as
-// invalid (exit 2) with the probe's reason, not as a failed detect.
+// preflightDetect probes the systems the detect step reads, when detect
+// failed or did not answer in time (detect_probe.go): a wrong region or an
+// unreachable endpoint then stops the run as invalid (exit 2) with the
+// probe's reason, not as a failed detect.
 func (rc *runCtx) preflightDetect(ctx context.Context) error {
 	d := rc.rb.Detect
 	if d == nil || d.Step.Spec.Preflight == nil {

@@ -91,6 +91,8 @@ type Client struct {
 	// ServerVersion is the server's version from its root document.
 	ServerVersion string
 	base          *url.URL
+	// memo holds the connection's lookups by name (lookups.go).
+	memo *lookups
 }
 
 // Connect checks the configuration, asks the server who it is, resolves
@@ -118,7 +120,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	hc = wrapHTTPClient(hc) // ctxclient.go: contexts and a scrubbed key
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	c := &Client{base: u}
+	c := &Client{base: u, memo: &lookups{}}
 
 	var root struct {
 		Application string

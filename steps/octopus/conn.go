@@ -12,7 +12,6 @@ package octopus
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,26 +26,40 @@ import (
 )
 
 // clients caches one connection per server, key and space for the life of
-// the process: a gate polls a step many times, and connecting costs three
-// round trips.
-var clients sync.Map // cacheKey → *octopus.Client
+// the process, shared by the preflight probes and the steps: a gate polls
+// a step many times, and connecting costs four round trips (the API root
+// twice, the spaces, the space). Sharing loses nothing a fresh connection
+// would catch: a connection that failed is not kept (the next caller
+// connects again), and a server that starts refusing the key, or a space
+// that goes away, answers the shared connection's calls with that error
+// as it would a new one's.
+var clients sync.Map // connKey → *clientEntry
+
+// clientEntry is one cached connection; mu makes callers that arrive
+// together (preflight's parallel probes) wait for one connect.
+type clientEntry struct {
+	mu sync.Mutex
+	c  *octopus.Client
+}
 
 // connect returns the cached client for the step's connection, connecting
 // on first use.
 func connect(ctx context.Context, p steps.Params) (*octopus.Client, error) {
-	cfg := octopus.ConfigFromEnv().Override(p.String("server"), p.String("api_key"), p.String("space"))
-	// The key is hashed so that the map never holds it in the clear.
-	key := fmt.Sprintf("%s|%x|%s", cfg.URL, sha256.Sum256([]byte(cfg.APIKey)), cfg.Space)
+	key, _ := connKey(p)
+	v, _ := clients.LoadOrStore(key, &clientEntry{})
+	e := v.(*clientEntry)
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	// The cached client is shared: each call binds it to its own context,
 	// so the step's timeout or gate deadline bounds every request.
-	if c, ok := clients.Load(key); ok {
-		return c.(*octopus.Client).WithContext(ctx), nil
+	if e.c != nil {
+		return e.c.WithContext(ctx), nil
 	}
-	c, err := octopus.Connect(ctx, cfg)
+	c, err := octopus.Connect(ctx, octopus.ConfigFromEnv().Override(p.String("server"), p.String("api_key"), p.String("space")))
 	if err != nil {
 		return nil, err
 	}
-	clients.Store(key, c)
+	e.c = c
 	return c.WithContext(ctx), nil
 }
 
@@ -80,29 +93,54 @@ func withConnectionOf(p steps.Params, undo map[string]any) map[string]any {
 	return undo
 }
 
-// project finds a project by id, slug or name.
+// project finds a project by id, slug or name. The connection remembers
+// what it found (internal/octopus/lookups.go): preflight's check and the
+// variable steps then make one lookup, not one each.
 func project(c *octopus.Client, ref string) (*projects.Project, error) {
-	p, err := projects.GetByIdentifier(c.API, c.SpaceID, ref)
-	if err != nil || p == nil {
-		return nil, fmt.Errorf("find project %q in space %s: not found (%v)", ref, c.SpaceName, err)
+	v, err := c.Remember("project|"+ref, func() (any, error) {
+		p, err := projects.GetByIdentifier(c.API, c.SpaceID, ref)
+		if err != nil || p == nil {
+			return nil, fmt.Errorf("find project %q in space %s: not found (%v)", ref, c.SpaceName, err)
+		}
+		return p, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	p := *v.(*projects.Project) // a copy: callers must not change the remembered one
+	return &p, nil
 }
 
 // environmentID finds an environment by name (or id) and returns its id.
+// The connection remembers the list of environments; a name not in the
+// remembered list is looked up once more in a fresh one (it may have been
+// created since), so only a name that the server does not have now fails.
 func environmentID(c *octopus.Client, ref string) (string, error) {
-	all, err := environments.GetAll(c.API, c.SpaceID)
-	if err != nil {
-		return "", fmt.Errorf("list environments in space %s: %w", c.SpaceName, err)
-	}
-	var names []string
-	for _, e := range all {
-		if e.ID == ref || strings.EqualFold(e.Name, ref) {
-			return e.ID, nil
+	for again := false; ; again = true {
+		fresh := again // a second look used a list fetched after the miss, by us or another caller
+		v, err := c.Remember("environments", func() (any, error) {
+			fresh = true
+			all, err := environments.GetAll(c.API, c.SpaceID)
+			if err != nil {
+				return nil, fmt.Errorf("list environments in space %s: %w", c.SpaceName, err)
+			}
+			return all, nil
+		})
+		if err != nil {
+			return "", err
 		}
-		names = append(names, e.Name)
+		var names []string
+		for _, e := range v.([]*environments.Environment) {
+			if e.ID == ref || strings.EqualFold(e.Name, ref) {
+				return e.ID, nil
+			}
+			names = append(names, e.Name)
+		}
+		if fresh {
+			return "", fmt.Errorf("find environment %q in space %s: not found (environments: %s)", ref, c.SpaceName, strings.Join(names, ", "))
+		}
+		c.Forget("environments")
 	}
-	return "", fmt.Errorf("find environment %q in space %s: not found (environments: %s)", ref, c.SpaceName, strings.Join(names, ", "))
 }
 
 // selectorParams choose deployment targets; every given selector must match.

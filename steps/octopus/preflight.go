@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/steps"
@@ -16,34 +15,6 @@ import (
 // answer, and the project, environments and target selection a step names
 // must exist, so that a release is not moved and undone because a name is
 // wrong or Octopus is not configured.
-
-// probeClients caches the connections of preflight probes, apart from the
-// steps' own: a step connects afresh when it runs, so that whatever the
-// server says then (an error page, a changed space) is what the step
-// reports, while the probes of one run share one connection.
-var (
-	probeClients sync.Map // connKey → *octopus.Client
-	probeMu      sync.Mutex
-)
-
-// probeConnect is connect for probes.
-func probeConnect(ctx context.Context, p steps.Params) (*octopus.Client, error) {
-	key, _ := connKey(p)
-	// Probes run in parallel; one connects, the others wait for it.
-	probeMu.Lock()
-	defer probeMu.Unlock()
-	// A client is bound to the context it connected with: each probe
-	// binds the shared one to its own.
-	if c, ok := probeClients.Load(key); ok {
-		return c.(*octopus.Client).WithContext(ctx), nil
-	}
-	c, err := octopus.Connect(ctx, octopus.ConfigFromEnv().Override(p.String("server"), p.String("api_key"), p.String("space")))
-	if err != nil {
-		return nil, err
-	}
-	probeClients.Store(key, c)
-	return c.WithContext(ctx), nil
-}
 
 // connKey identifies a connection without holding the API key.
 func connKey(p steps.Params) (string, string) {
@@ -70,12 +41,12 @@ func octopusReady(p steps.Params, known func(string) bool) []steps.Probe {
 	}
 	key, where := connKey(p)
 	out := []steps.Probe{{Key: key, What: where + " answers", Run: func(ctx context.Context) error {
-		_, err := probeConnect(ctx, p)
+		_, err := connect(ctx, p)
 		return err
 	}}}
 	if ref := p.String("project"); known("project") && ref != "" {
 		out = append(out, steps.Probe{Key: key + "|project|" + ref, What: fmt.Sprintf("Octopus project %q exists", ref), Run: func(ctx context.Context) error {
-			c, err := probeConnect(ctx, p)
+			c, err := connect(ctx, p)
 			if err != nil {
 				return err
 			}
@@ -89,7 +60,7 @@ func octopusReady(p steps.Params, known func(string) bool) []steps.Probe {
 			continue
 		}
 		out = append(out, steps.Probe{Key: key + "|environment|" + ref, What: fmt.Sprintf("Octopus environment %q exists", ref), Run: func(ctx context.Context) error {
-			c, err := probeConnect(ctx, p)
+			c, err := connect(ctx, p)
 			if err != nil {
 				return err
 			}
@@ -126,7 +97,7 @@ func octopusTargets(p steps.Params, known func(string) bool) []steps.Probe {
 	}
 	sel := strings.Join(parts, ", ")
 	return append(out, steps.Probe{Key: key + "|select|" + sel, What: "an Octopus deployment target matches " + sel, Run: func(ctx context.Context) error {
-		c, err := probeConnect(ctx, p)
+		c, err := connect(ctx, p)
 		if err != nil {
 			return err
 		}
