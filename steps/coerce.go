@@ -100,35 +100,11 @@ func Coerce(t, items Type, v any) (any, error) {
 	case List:
 		switch x := v.(type) {
 		case []any:
-			out := make([]any, len(x))
-			for i, e := range x {
-				ce, err := Coerce(items, "", e)
-				if err != nil {
-					return nil, fmt.Errorf("item %d: %v", i, err)
-				}
-				out[i] = ce
-			}
-			return out, nil
+			return coerceItems(items, x)
 		case []string:
-			out := make([]any, len(x))
-			for i, e := range x {
-				ce, err := Coerce(items, "", e)
-				if err != nil {
-					return nil, fmt.Errorf("item %d: %v", i, err)
-				}
-				out[i] = ce
-			}
-			return out, nil
+			return coerceItems(items, x)
 		case []int:
-			out := make([]any, len(x))
-			for i, e := range x {
-				ce, err := Coerce(items, "", e)
-				if err != nil {
-					return nil, fmt.Errorf("item %d: %v", i, err)
-				}
-				out[i] = ce
-			}
-			return out, nil
+			return coerceItems(items, x)
 		case string:
 			parsed, err := parseFlow(x)
 			if err != nil {
@@ -312,4 +288,18 @@ func setFlow(n *yaml.Node) {
 	for _, c := range n.Content {
 		setFlow(c)
 	}
+}
+
+// coerceItems coerces each element of a list to the item type; the error
+// names the item that does not fit.
+func coerceItems[E any](items Type, x []E) (any, error) {
+	out := make([]any, len(x))
+	for i, e := range x {
+		ce, err := Coerce(items, "", e)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %v", i, err)
+		}
+		out[i] = ce
+	}
+	return out, nil
 }
