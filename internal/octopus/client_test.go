@@ -10,15 +10,6 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
 )
 
-func connect(t *testing.T, srv *octopustest.Server) *octopus.Client {
-	t.Helper()
-	c, err := octopus.Connect(context.Background(), octopus.Config{URL: srv.URL, APIKey: srv.APIKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func TestConnectErrors(t *testing.T) {
 	srv := octopustest.New(t)
 	srv.AddSpace("Staging")
@@ -53,7 +44,7 @@ func TestConnectErrors(t *testing.T) {
 			t.Errorf("space %q: %v %+v", space, err, c)
 		}
 	}
-	c := connect(t, srv)
+	c := srv.Connect(t)
 	if c.SpaceID != octopustest.DefaultSpaceID || c.SpaceName != "Default" {
 		t.Errorf("default space: %s %s", c.SpaceID, c.SpaceName)
 	}

@@ -18,15 +18,6 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
-func connect(t *testing.T, srv *octopustest.Server) *octopus.Client {
-	t.Helper()
-	c, err := octopus.Connect(context.Background(), octopus.Config{URL: srv.URL, APIKey: srv.APIKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // connectionParams are connection params as steps/octopus declares them;
 // the generator leaves them out of the templates.
 var connectionParams = []steps.Param{
@@ -51,7 +42,7 @@ func registry(summary string) *steps.Registry {
 
 func TestSync(t *testing.T) {
 	srv := octopustest.New(t)
-	c := connect(t, srv)
+	c := srv.Connect(t)
 	gen := templates.Generate(registry("Logs a message."))
 
 	dry, err := publish.Sync(c, gen, publish.SyncOptions{DryRun: true})
@@ -112,7 +103,7 @@ func TestSync(t *testing.T) {
 
 func TestSyncUpdatesUsages(t *testing.T) {
 	srv := octopustest.New(t)
-	c := connect(t, srv)
+	c := srv.Connect(t)
 	if _, err := publish.Sync(c, templates.Generate(registry("v0")), publish.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +142,7 @@ func TestSyncUpdatesUsages(t *testing.T) {
 
 func TestSyncSurfacesServerFailures(t *testing.T) {
 	srv := octopustest.New(t)
-	c := connect(t, srv)
+	c := srv.Connect(t)
 	srv.Inject(octopustest.Fault{Method: "POST", Path: "/actiontemplates$", Status: 503, Times: 1})
 	_, err := publish.Sync(c, templates.Generate(registry("x")), publish.SyncOptions{})
 	if err == nil || octopus.StatusCode(err) != 503 || !strings.Contains(err.Error(), "create step template") {
@@ -161,7 +152,7 @@ func TestSyncSurfacesServerFailures(t *testing.T) {
 
 func TestPushPackageRoundTrip(t *testing.T) {
 	srv := octopustest.New(t)
-	c := connect(t, srv)
+	c := srv.Connect(t)
 	dir := t.TempDir()
 	bins := map[string]string{}
 	for _, arch := range publish.PackageArchs {

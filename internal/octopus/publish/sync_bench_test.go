@@ -1,11 +1,9 @@
 package publish_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/publish"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
@@ -37,10 +35,7 @@ func BenchmarkSyncAllTemplates(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		srv := octopustest.New(b)
-		c, err := octopus.Connect(context.Background(), octopus.Config{URL: srv.URL, APIKey: srv.APIKey})
-		if err != nil {
-			b.Fatal(err)
-		}
+		c := srv.Connect(b)
 		b.StartTimer()
 		for pass := 0; pass < 2; pass++ {
 			before := len(srv.Requests())

@@ -17,7 +17,7 @@ import (
 func TestSyncWritesOnlyWhatItOwns(t *testing.T) {
 	srv := octopustest.New(t)
 	srv.Newer("ActionTemplateResource", "FutureSetting")
-	c := connect(t, srv)
+	c := srv.Connect(t)
 	old := map[string]any{"Name": "Blue/Green - Log", "Description": "old", "ActionType": "Octopus.Script",
 		"CommunityActionTemplateId": "CommunityActionTemplates-9", "FutureSetting": map[string]any{"Keep": []any{"me", 1}},
 		"Properties": map[string]any{"Octopus.Action.Script.ScriptBody": "echo old"}, "Parameters": []any{}, "Packages": []any{}}
@@ -63,7 +63,7 @@ func TestSyncWritesOnlyWhatItOwns(t *testing.T) {
 // instead of failing.
 func TestSyncUpdatesGitStoredUsages(t *testing.T) {
 	srv := octopustest.New(t)
-	c := connect(t, srv)
+	c := srv.Connect(t)
 	if _, err := publish.Sync(c, templates.Generate(registry("v0")), publish.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestSyncUpdatesGitStoredUsages(t *testing.T) {
 	// A server that refuses the branch (say it is protected): the step is
 	// listed as needing a manual change, and the sync goes on.
 	srv = octopustest.New(t)
-	c = connect(t, srv)
+	c = srv.Connect(t)
 	if _, err := publish.Sync(c, templates.Generate(registry("v0")), publish.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
