@@ -75,6 +75,12 @@ var connectionParams = []steps.Param{
 	{Name: "space", Type: steps.String, Connection: true, Doc: "Space name or id. Defaults to OCTOPUS_SPACE, then the server's default space."},
 }
 
+// ConnectionParams returns a copy of the connection params every step of
+// this package declares, so that tests of the template generator and the
+// publisher build their Octopus-shaped fixture kinds from the real
+// declaration instead of a copy of it.
+func ConnectionParams() []steps.Param { return slices.Clone(connectionParams) }
+
 // withConnection appends the connection params to a step's own params.
 func withConnection(ps ...steps.Param) []steps.Param {
 	return append(ps, connectionParams...)

@@ -16,15 +16,12 @@ import (
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/publish"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
 	"github.com/bluegreen-deploy/bluegreen/steps"
+	stepsoctopus "github.com/bluegreen-deploy/bluegreen/steps/octopus"
 )
 
-// connectionParams are connection params as steps/octopus declares them;
-// the generator leaves them out of the templates.
-var connectionParams = []steps.Param{
-	{Name: "server", Type: steps.String, Connection: true, Doc: "Octopus server URL, e.g. https://octopus.example.com. Defaults to OCTOPUS_URL."},
-	{Name: "api_key", Type: steps.String, Sensitive: true, Connection: true, Doc: "Octopus API key (API-...). Defaults to OCTOPUS_API_KEY."},
-	{Name: "space", Type: steps.String, Connection: true, Doc: "Space name or id. Defaults to OCTOPUS_SPACE, then the server's default space."},
-}
+// connectionParams are the connection params steps/octopus declares; the
+// generator leaves them out of the templates.
+var connectionParams = stepsoctopus.ConnectionParams()
 
 func registry(summary string) *steps.Registry {
 	r := steps.NewRegistry()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bluegreen-deploy/bluegreen/steps"
+	stepsoctopus "github.com/bluegreen-deploy/bluegreen/steps/octopus"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -20,13 +21,9 @@ func noop() steps.Step {
 	return steps.StepFunc(func(context.Context, *steps.Call) (steps.Outputs, error) { return nil, nil })
 }
 
-// connectionParams are connection params as steps/octopus declares them;
-// the generator leaves them out of the templates.
-var connectionParams = []steps.Param{
-	{Name: "server", Type: steps.String, Connection: true, Doc: "Octopus server URL, e.g. https://octopus.example.com. Defaults to OCTOPUS_URL."},
-	{Name: "api_key", Type: steps.String, Sensitive: true, Connection: true, Doc: "Octopus API key (API-...). Defaults to OCTOPUS_API_KEY."},
-	{Name: "space", Type: steps.String, Connection: true, Doc: "Space name or id. Defaults to OCTOPUS_SPACE, then the server's default space."},
-}
+// connectionParams are the connection params steps/octopus declares; the
+// generator leaves them out of the templates.
+var connectionParams = stepsoctopus.ConnectionParams()
 
 // fixtureRegistry holds one kind per template shape: an AWS kind with every
 // param type, an Octopus kind with connection params and a sensitive one,
