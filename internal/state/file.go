@@ -283,10 +283,7 @@ func (s *FileStore) Release(ctx context.Context, key string, runID string) error
 	case err == nil && cur.RunID != runID:
 		return fmt.Errorf("release lock %q: held by %s, not by run %s", key, cur, runID)
 	}
-	if err := os.Remove(lockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("release lock %q: %w", key, err)
-	}
-	if err := syncDir(s.dir); err != nil {
+	if err := s.removeLock(lockPath); err != nil {
 		return fmt.Errorf("release lock %q: %w", key, err)
 	}
 	return nil
@@ -294,19 +291,9 @@ func (s *FileStore) Release(ctx context.Context, key string, runID string) error
 
 // Holder returns key's lock holder, or nil when the lock is free.
 func (s *FileStore) Holder(ctx context.Context, key string) (*Holder, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	lockPath, err := s.LockPath(key)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(lockPath); errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
 	// A shared guard waits out an Acquire that is still filling the file.
-	unlock, err := s.guard(key, false)
-	if err != nil {
+	lockPath, unlock, err := s.guardLock(ctx, key, false)
+	if err != nil || unlock == nil {
 		return nil, err
 	}
 	defer unlock()

@@ -112,18 +112,8 @@ func (s *FileStore) Renew(ctx context.Context, key, runID string, until time.Tim
 
 // Break removes key's lock whoever holds it: see Store.Break.
 func (s *FileStore) Break(ctx context.Context, key string) (*Holder, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	lockPath, err := s.LockPath(key)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(lockPath); errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	unlock, err := s.guard(key, true)
-	if err != nil {
+	lockPath, unlock, err := s.guardLock(ctx, key, true)
+	if err != nil || unlock == nil {
 		return nil, err
 	}
 	defer unlock()
@@ -136,11 +126,39 @@ func (s *FileStore) Break(ctx context.Context, key string) (*Holder, error) {
 	case err != nil:
 		return nil, fmt.Errorf("break lock %q: %w", key, err)
 	}
-	if err := os.Remove(lockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("break lock %q: %w", key, err)
-	}
-	if err := syncDir(s.dir); err != nil {
+	if err := s.removeLock(lockPath); err != nil {
 		return nil, fmt.Errorf("break lock %q: %w", key, err)
 	}
 	return cur, nil
+}
+
+// guardLock checks ctx and key and, when key's lock file exists, takes the
+// key's guard (exclusive to change the lock, shared to read it). Without a
+// lock file there is nothing to read or remove: it returns a nil unlock and
+// takes no guard.
+func (s *FileStore) guardLock(ctx context.Context, key string, exclusive bool) (lockPath string, unlock func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return "", nil, err
+	}
+	lockPath, err = s.LockPath(key)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := os.Stat(lockPath); errors.Is(err, fs.ErrNotExist) {
+		return lockPath, nil, nil
+	}
+	unlock, err = s.guard(key, exclusive)
+	if err != nil {
+		return "", nil, err
+	}
+	return lockPath, unlock, nil
+}
+
+// removeLock deletes a lock file (one already gone is fine) and syncs the
+// directory, so that the removal survives a crash.
+func (s *FileStore) removeLock(lockPath string) error {
+	if err := os.Remove(lockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return syncDir(s.dir)
 }
