@@ -39,44 +39,52 @@ const (
 	needWeightChanges = "one change per weight (10, 50, 100)"
 )
 
+// shiftMin and shiftExtra are what the two weighted flows share: they
+// scale the same two groups, poll the idle group's health once and bake
+// each of three weights on the 5xx metric.
+var (
+	shiftMin = map[string]need{
+		"autoscaling:DescribeAutoScalingGroups":     {2, needASG},
+		"autoscaling:UpdateAutoScalingGroup":        {2, needASGUpdate},
+		"elasticloadbalancing:DescribeTargetHealth": {1, needTH},
+		"monitoring:GetMetricData":                  {3, needMetric},
+		"sts:GetCallerIdentity":                     {0, "not needed by the flow"},
+	}
+	shiftExtra = map[string]string{
+		"autoscaling:DescribeAutoScalingGroups":     whyASGExtra,
+		"elasticloadbalancing:DescribeTargetHealth": whyTHExtra,
+		"monitoring:GetMetricData":                  whyMetricExtra,
+		"sts:GetCallerIdentity":                     whyPreflightCred,
+	}
+)
+
+// plus adds what the weighted flows share (shiftMin, shiftExtra) to a
+// flow's own entries.
+func plus[V any](own, shared map[string]V) map[string]V {
+	maps.Copy(own, shared)
+	return own
+}
+
 var flows = []flow{
 	{
 		bench: "BenchmarkWeightedDNSRun", name: "weighted-dns",
-		min: map[string]need{
-			"route53:ListResourceRecordSets":            {1, "detect reads the weighted records once: the live colour and the weights the first change's undo restores"},
-			"route53:ChangeResourceRecordSets":          {3, needWeightChanges},
-			"autoscaling:DescribeAutoScalingGroups":     {2, needASG},
-			"autoscaling:UpdateAutoScalingGroup":        {2, needASGUpdate},
-			"elasticloadbalancing:DescribeTargetHealth": {1, needTH},
-			"monitoring:GetMetricData":                  {3, needMetric},
-			"sts:GetCallerIdentity":                     {0, "not needed by the flow"},
-		},
-		extra: map[string]string{
-			"route53:ListResourceRecordSets":            "the `records` step reads again what detect read (1: the runbook cannot read detect's outputs); each weight change reads the records first to journal its undo (3); the run reads them at the end to report the live colour from the world (1)",
-			"autoscaling:DescribeAutoScalingGroups":     whyASGExtra,
-			"elasticloadbalancing:DescribeTargetHealth": whyTHExtra,
-			"monitoring:GetMetricData":                  whyMetricExtra,
-			"sts:GetCallerIdentity":                     whyPreflightCred,
-		},
+		min: plus(map[string]need{
+			"route53:ListResourceRecordSets":   {1, "detect reads the weighted records once: the live colour and the weights the first change's undo restores"},
+			"route53:ChangeResourceRecordSets": {3, needWeightChanges},
+		}, shiftMin),
+		extra: plus(map[string]string{
+			"route53:ListResourceRecordSets": "the `records` step reads again what detect read (1: the runbook cannot read detect's outputs); each weight change reads the records first to journal its undo (3); the run reads them at the end to report the live colour from the world (1)",
+		}, shiftExtra),
 	},
 	{
 		bench: "BenchmarkALBWeightedRun", name: "alb-weighted",
-		min: map[string]need{
-			"elasticloadbalancing:DescribeListeners":    {1, "detect reads the listener once: the live colour and the weights the first change's undo restores"},
-			"elasticloadbalancing:ModifyListener":       {3, needWeightChanges},
-			"autoscaling:DescribeAutoScalingGroups":     {2, needASG},
-			"autoscaling:UpdateAutoScalingGroup":        {2, needASGUpdate},
-			"elasticloadbalancing:DescribeTargetHealth": {1, needTH},
-			"monitoring:GetMetricData":                  {3, needMetric},
-			"sts:GetCallerIdentity":                     {0, "not needed by the flow"},
-		},
-		extra: map[string]string{
-			"elasticloadbalancing:DescribeListeners":    "each weight change reads the listener first to journal its undo (3) and reads it back after to check it holds the new weights (3); the run reads it at the end to report the live colour from the world (1)",
-			"autoscaling:DescribeAutoScalingGroups":     whyASGExtra,
-			"elasticloadbalancing:DescribeTargetHealth": whyTHExtra,
-			"monitoring:GetMetricData":                  whyMetricExtra,
-			"sts:GetCallerIdentity":                     whyPreflightCred,
-		},
+		min: plus(map[string]need{
+			"elasticloadbalancing:DescribeListeners": {1, "detect reads the listener once: the live colour and the weights the first change's undo restores"},
+			"elasticloadbalancing:ModifyListener":    {3, needWeightChanges},
+		}, shiftMin),
+		extra: plus(map[string]string{
+			"elasticloadbalancing:DescribeListeners": "each weight change reads the listener first to journal its undo (3) and reads it back after to check it holds the new weights (3); the run reads it at the end to report the live colour from the world (1)",
+		}, shiftExtra),
 	},
 	{
 		bench: "BenchmarkEnvSwapRun", name: "env-swap",
