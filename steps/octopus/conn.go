@@ -35,21 +35,31 @@ import (
 // as it would a new one's.
 var clients sync.Map // connKey → *clientEntry
 
-// clientEntry is one cached connection; mu makes callers that arrive
-// together (preflight's parallel probes) wait for one connect.
+// clientEntry is one cached connection. Callers that arrive together
+// (preflight's parallel probes) wait for one connect: lock is a one-slot
+// semaphore rather than a mutex so that a caller stops waiting when its
+// own context ends (a gate's deadline, a step's timeout) instead of when
+// another caller's connect to a slow server does.
 type clientEntry struct {
-	mu sync.Mutex
-	c  *octopus.Client
+	lock chan struct{}
+	c    *octopus.Client
 }
 
 // connect returns the cached client for the step's connection, connecting
 // on first use.
 func connect(ctx context.Context, p steps.Params) (*octopus.Client, error) {
 	key, _ := connKey(p)
-	v, _ := clients.LoadOrStore(key, &clientEntry{})
+	v, ok := clients.Load(key)
+	if !ok {
+		v, _ = clients.LoadOrStore(key, &clientEntry{lock: make(chan struct{}, 1)})
+	}
 	e := v.(*clientEntry)
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	select {
+	case e.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-e.lock }()
 	// The cached client is shared: each call binds it to its own context,
 	// so the step's timeout or gate deadline bounds every request.
 	if e.c != nil {
