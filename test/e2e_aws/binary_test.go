@@ -2,51 +2,18 @@ package e2e_aws
 
 import (
 	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
-	"sync"
 	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/benchrun"
 )
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binPath string
-	binErr  error
-)
-
-// binary builds the bluegreen binary once for every test that runs it, as
-// make build does (static, CGO off), and returns its path. TestMain
-// removes it.
+// binary returns the bluegreen binary the tests run: the one the full-run
+// benchmarks of this package run too, built once per test process as make
+// build builds it (benchrun.Binary), rather than a second build of it.
 func binary(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		binDir, binErr = os.MkdirTemp("", "bluegreen-e2e-")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "bluegreen")
-		build := exec.Command("go", "build", "-o", binPath, "./cmd/bluegreen")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		build.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-		if out, err := build.CombinedOutput(); err != nil {
-			binErr = errors.New(string(out))
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("go build: %v", binErr)
-	}
-	return binPath
-}
-
-// removeBinary deletes what binary built.
-func removeBinary() {
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	return benchrun.Binary(t)
 }
 
 // runBinary runs the built binary with env and returns what it printed and

@@ -26,7 +26,6 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	awstest.StopShared()
-	removeBinary()
 	benchrun.Remove()
 	os.Exit(code)
 }
