@@ -49,9 +49,9 @@ func (e *Expr) evalPooled(vals map[string]any, pool *sync.Pool) (any, error) {
 	return steps.Normalize(out), nil
 }
 
-// setInto stores v in dst converted as fill converts it, but in place:
-// fill allocates a new value for every field it converts, and a gate poll
-// converts the same few fields each time.
+// setInto stores v in dst converted as fill describes, in place: a gate
+// poll converts the same few fields of a pooled struct each time, and
+// fill, which makes a new value, converts through it too.
 func setInto(dst reflect.Value, v any) {
 	t := dst.Type()
 	if v == nil {
@@ -65,7 +65,14 @@ func setInto(dst reflect.Value, v any) {
 		return
 	}
 	if t.Kind() == reflect.Struct {
-		dst.Set(fill(t, v))
+		m, ok := v.(map[string]any)
+		if !ok {
+			dst.SetZero()
+			return
+		}
+		for i := 0; i < t.NumField(); i++ {
+			setInto(dst.Field(i), m[t.Field(i).Tag.Get("expr")])
+		}
 		return
 	}
 	rv := reflect.ValueOf(v)

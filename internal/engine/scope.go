@@ -115,32 +115,11 @@ func (s *scope) value(vals map[string]any) any {
 // fill converts v into a value of type t: maps become structs field by
 // field, numbers convert between numeric kinds, anything else is set as is
 // when assignable and left zero when not (the expression then sees the
-// zero value, which is what a skipped step's outputs look like).
+// zero value, which is what a skipped step's outputs look like). The
+// conversion is setInto's (eval_pool.go), into a new value.
 func fill(t reflect.Type, v any) reflect.Value {
 	out := reflect.New(t).Elem()
-	if v == nil {
-		return out
-	}
-	if t.Kind() == reflect.Struct {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return out
-		}
-		for i := 0; i < t.NumField(); i++ {
-			name := t.Field(i).Tag.Get("expr")
-			out.Field(i).Set(fill(t.Field(i).Type, m[name]))
-		}
-		return out
-	}
-	rv := reflect.ValueOf(v)
-	switch {
-	case rv.Type().AssignableTo(t):
-		out.Set(rv)
-	case isNumeric(rv.Kind()) && isNumeric(t.Kind()):
-		out.Set(rv.Convert(t))
-	case t.Kind() == reflect.String && rv.Kind() == reflect.String:
-		out.SetString(rv.String())
-	}
+	setInto(out, v)
 	return out
 }
 
