@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"reflect"
-
 	"github.com/expr-lang/expr/ast"
 	exprparser "github.com/expr-lang/expr/parser"
 )
@@ -36,22 +34,4 @@ func namedFields(tree *exprparser.Tree, sc *scope) []int {
 		}
 	}
 	return idx
-}
-
-// valueOf fills the scope's struct from runtime maps like value, but only
-// the top-level fields at idx (all of them when idx is nil); the others
-// keep their zero values, which the expression never reads.
-func (s *scope) valueOf(vals map[string]any, idx []int) any {
-	if idx == nil {
-		return s.value(vals)
-	}
-	ptr := reflect.New(s.typ)
-	out := ptr.Elem()
-	for _, i := range idx {
-		f := s.typ.Field(i)
-		out.Field(i).Set(fill(f.Type, vals[f.Tag.Get("expr")]))
-	}
-	// A pointer: expr reads fields through it, and boxing the struct
-	// itself would copy the whole of it once more.
-	return ptr.Interface()
 }

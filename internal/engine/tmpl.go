@@ -55,7 +55,9 @@ func (e *Expr) Eval(vals map[string]any) (any, error) {
 	if e.fields != nil {
 		return e.evalPooled(vals, &e.pool)
 	}
-	env := e.scope.valueOf(vals, e.fields)
+	// The expression reads the environment as a whole ($env): every field
+	// is filled.
+	env := e.scope.value(vals)
 	out, err := expr.Run(e.program, env)
 	if err != nil {
 		return nil, fmt.Errorf("expression %q: %s", e.Source, cleanExprError(err))
