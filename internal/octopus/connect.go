@@ -93,6 +93,9 @@ type Client struct {
 	base          *url.URL
 	// memo holds the connection's lookups by name (lookups.go).
 	memo *lookups
+	// ctx is the context the client is bound to (Connect's, then
+	// WithContext's): Remember's wait for another caller ends with it.
+	ctx context.Context
 }
 
 // Connect checks the configuration, asks the server who it is, resolves
@@ -120,7 +123,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	hc = wrapHTTPClient(hc) // ctxclient.go: contexts and a scrubbed key
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	c := &Client{base: u, memo: &lookups{}}
+	c := &Client{base: u, memo: newLookups(), ctx: ctx}
 
 	var root struct {
 		Application string

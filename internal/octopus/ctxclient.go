@@ -161,6 +161,7 @@ func (c *Client) WithContext(ctx context.Context) *Client {
 	}
 	out := *c
 	out.API = bindAPI(c.API, ctx)
+	out.ctx = ctx
 	return &out
 }
 

@@ -1,6 +1,6 @@
 package octopus
 
-import "sync"
+import "context"
 
 // Lookups by name (an environment's id, a project) cost a round trip or
 // two each, and a run makes the same ones again and again: env-swap's
@@ -12,23 +12,36 @@ import "sync"
 // afresh just before the write.
 
 // lookups is a connection's memory of lookups, shared by every copy of
-// the connection (WithContext).
+// the connection (WithContext). lock is a one-slot semaphore rather than
+// a mutex so that a caller waiting for another's lookup (on a slow server)
+// stops when its own context ends, not when that lookup does.
 type lookups struct {
-	mu sync.Mutex
-	m  map[string]any
+	lock chan struct{}
+	m    map[string]any
 }
+
+func newLookups() *lookups { return &lookups{lock: make(chan struct{}, 1)} }
 
 // Remember returns what fn returned the first time it succeeded for key
 // on this connection, calling fn when there is nothing yet. A failure is
 // not remembered: the next call tries again. Calls for one connection are
-// serialised, so parallel preflight probes make one lookup, not one each.
-// A Client not made by Connect remembers nothing.
+// serialised, so parallel preflight probes make one lookup, not one each;
+// a call waits for another's only until the context this copy of the
+// client is bound to ends. A Client not made by Connect remembers nothing.
 func (c *Client) Remember(key string, fn func() (any, error)) (any, error) {
 	if c.memo == nil {
 		return fn()
 	}
-	c.memo.mu.Lock()
-	defer c.memo.mu.Unlock()
+	ctx := c.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case c.memo.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.memo.lock }()
 	if v, ok := c.memo.m[key]; ok {
 		return v, nil
 	}
@@ -50,7 +63,7 @@ func (c *Client) Forget(key string) {
 	if c.memo == nil {
 		return
 	}
-	c.memo.mu.Lock()
-	defer c.memo.mu.Unlock()
+	c.memo.lock <- struct{}{}
+	defer func() { <-c.memo.lock }()
 	delete(c.memo.m, key)
 }
