@@ -44,6 +44,19 @@ func BenchmarkGateEval(b *testing.B) {
 	}
 }
 
+// BenchmarkGateValues is the other half of a gate poll's own work: the
+// values of the names the condition reads, for the poll's event and the
+// timeout message. It fills only those names, as EvalBool does.
+func BenchmarkGateValues(b *testing.B) {
+	until, vals := gateBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if v := until.Values(vals); len(v) == 0 {
+			b.Fatalf("gate %q read no values", until.Source)
+		}
+	}
+}
+
 // BenchmarkGateCompileEachEval is the alternative BenchmarkGateEval is
 // compared with: compiling the condition at every evaluation, as Argo
 // Rollouts' analysis does (expr.Compile with the values as environment,

@@ -91,7 +91,7 @@ func (e *Expr) Values(vals map[string]any) map[string]any {
 		}
 	})
 	out := map[string]any{}
-	env := e.scope.value(vals)
+	env := e.namedEnv(vals)
 	for i, id := range e.identNames {
 		if v, err := expr.Run(e.identProgs[i], env); err == nil {
 			switch v.(type) {
