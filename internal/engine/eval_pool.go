@@ -17,8 +17,9 @@ import (
 // an expression keeps a pool of them instead. Every evaluation sets each
 // field the expression names (to zero when the value is missing), so no
 // value of an earlier evaluation is seen; the fields it does not name are
-// never set and stay zero, as namedFields requires. The fields are cleared
-// again after the run so that a pooled state keeps no runtime values alive.
+// never set and stay zero, as namedFields requires. The fields, the VM's
+// variables and its stack are cleared again after the run (release), so
+// that a pooled state does not keep the run's values alive.
 type evalState struct {
 	vm  vm.VM
 	env reflect.Value // *scope.typ
@@ -38,15 +39,27 @@ func (e *Expr) evalPooled(vals map[string]any, pool *sync.Pool) (any, error) {
 		setInto(s.Field(i), vals[e.scope.fields[i].name])
 	}
 	out, err := st.vm.Run(e.program, st.ptr)
-	for _, i := range e.fields {
-		s.Field(i).SetZero()
-	}
-	clear(st.vm.Variables)
+	st.release(e.fields)
 	pool.Put(st)
 	if err != nil {
 		return nil, fmt.Errorf("expression %q: %s", e.Source, cleanExprError(err))
 	}
 	return steps.Normalize(out), nil
+}
+
+// release clears what the run left in the state before it goes back to
+// the pool: the fields it set and the VM's variables and stack. The stack
+// matters too: values the program popped (the result, the fields it read,
+// an output that may be sensitive) stay in its backing array until a later
+// run overwrites them, and the pool may keep the state for long.
+func (st *evalState) release(fields []int) {
+	s := st.env.Elem()
+	for _, i := range fields {
+		s.Field(i).SetZero()
+	}
+	clear(st.vm.Variables)
+	clear(st.vm.Stack[:cap(st.vm.Stack)])
+	st.vm.Stack = st.vm.Stack[:0]
 }
 
 // setInto stores v in dst converted as fill describes, in place: a gate

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"reflect"
 	"sync"
 	"testing"
 )
@@ -53,4 +54,47 @@ func TestPooledEvalForgetsEarlierValues(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestPooledStateKeepsNoValues: a state going back to the pool holds none
+// of the run's values, in the scope struct or in the VM, not even the
+// ones the program popped off its stack (they stay in its backing array).
+func TestPooledStateKeepsNoValues(t *testing.T) {
+	rb, err := Load("testdata/weighted.yaml", testRegistry(newWorld()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := rb.Steps[1].Gate.Until
+	env := reflect.New(until.scope.typ)
+	st := &evalState{env: env, ptr: env.Interface()}
+	s := env.Elem()
+	for _, i := range until.fields {
+		setInto(s.Field(i), map[string]any{"healthy": 3, "total": 3}[until.scope.fields[i].name])
+	}
+	if out, err := st.vm.Run(until.program, st.ptr); err != nil || out != true {
+		t.Fatalf("%q = %v, %v", until.Source, out, err)
+	}
+	held := 0
+	for _, v := range st.vm.Stack[:cap(st.vm.Stack)] {
+		if v != nil {
+			held++
+		}
+	}
+	if held == 0 {
+		t.Fatal("the run left nothing on the stack's backing array; this test checks nothing")
+	}
+	st.release(until.fields)
+	if !s.IsZero() {
+		t.Errorf("scope struct after release: %+v", s.Interface())
+	}
+	for i, v := range st.vm.Stack[:cap(st.vm.Stack)] {
+		if v != nil {
+			t.Errorf("stack slot %d after release: %v", i, v)
+		}
+	}
+	for i, v := range st.vm.Variables {
+		if v != nil {
+			t.Errorf("variable %d after release: %v", i, v)
+		}
+	}
 }
