@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -11,12 +12,7 @@ var ParamTypes = []Type{String, Int, Number, Bool, Duration, List, Map}
 
 // ValidParamType reports whether t is one of ParamTypes.
 func ValidParamType(t Type) bool {
-	for _, pt := range ParamTypes {
-		if t == pt {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(ParamTypes, t)
 }
 
 // Check types one value as the param declares it: coerced to its Type (and
@@ -36,7 +32,7 @@ func (p *Param) Check(v any) (any, error) {
 		return nil, err
 	}
 	if len(p.Enum) > 0 {
-		if str, _ := cv.(string); !contains(p.Enum, str) {
+		if str, _ := cv.(string); !slices.Contains(p.Enum, str) {
 			found := fmt.Sprintf("%q", str)
 			if p.Sensitive {
 				found = "another value " + notShown

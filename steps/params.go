@@ -161,12 +161,3 @@ func (s *Spec) ParamNames() []string {
 	}
 	return n
 }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
