@@ -3,7 +3,8 @@ package steps
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -115,23 +116,14 @@ func (r *Result) Withheld() []string {
 	if len(r.Sensitive) == 0 {
 		return nil
 	}
-	names := make([]string, 0, len(r.Sensitive))
-	for k := range r.Sensitive {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(r.Sensitive))
 }
 
 // All returns the public and sensitive outputs together, normalized: what
 // later steps' expressions see.
 func (r *Result) All() map[string]any {
 	m := make(map[string]any, len(r.Public)+len(r.Sensitive))
-	for k, v := range r.Public {
-		m[k] = v
-	}
-	for k, v := range r.Sensitive {
-		m[k] = v
-	}
+	maps.Copy(m, r.Public)
+	maps.Copy(m, r.Sensitive)
 	return m
 }
