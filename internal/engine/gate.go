@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -47,13 +48,12 @@ func (rc *runCtx) gate(ctx context.Context, st *Step, path string, inv *steps.In
 			}
 		} else {
 			errs, lastErr = 0, nil
+			// The step's outputs, normalized, as later expressions see them
+			// (res.All, without building that map only to copy it).
 			gv := make(map[string]any, len(vals)+len(res.Outputs)+2)
-			for k, v := range vals {
-				gv[k] = v
-			}
-			for k, v := range res.All() {
-				gv[k] = v
-			}
+			maps.Copy(gv, vals)
+			maps.Copy(gv, res.Public)
+			maps.Copy(gv, res.Sensitive)
 			gv["elapsed"], gv["attempt"] = elapsed, attempt
 			lastVals = map[string]any{}
 			if g.Fail != nil {
