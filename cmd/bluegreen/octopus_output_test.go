@@ -3,11 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
 )
 
 const octoRunbook = `version: 1

@@ -1,9 +1,10 @@
 package envswap
 
 import (
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
 	"slices"
 	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
 )
 
 // The env-swap pipeline as Octopus runs it: every release is deployed to

@@ -2,11 +2,12 @@ package octopus
 
 import (
 	"context"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
-	"github.com/bluegreen-deploy/bluegreen/steps"
 	"io"
 	"os"
 	"sort"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/servicemsg"
+	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 // stdout is where octopus.output writes; Octopus reads service messages

@@ -2,11 +2,12 @@ package publish_test
 
 import (
 	"encoding/json"
+	"strings"
+	"testing"
+
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/octopustest"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/publish"
 	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
-	"strings"
-	"testing"
 )
 
 // TestSyncWritesOnlyWhatItOwns: sync finds a template under its old

@@ -2,13 +2,14 @@ package templates_test
 
 import (
 	"flag"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
-	"github.com/bluegreen-deploy/bluegreen/steps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
+	"github.com/bluegreen-deploy/bluegreen/steps"
 
 	// Every provider, so that the registry holds every real step kind, as
 	// in cmd/bluegreen.

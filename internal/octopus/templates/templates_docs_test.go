@@ -2,12 +2,13 @@ package templates_test
 
 import (
 	"fmt"
-	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
-	"github.com/bluegreen-deploy/bluegreen/steps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bluegreen-deploy/bluegreen/internal/octopus/templates"
+	"github.com/bluegreen-deploy/bluegreen/steps"
 )
 
 // TestDocsListEveryTemplateWhereItRuns: docs/octopus.md lists every
