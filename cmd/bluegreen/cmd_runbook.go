@@ -102,6 +102,21 @@ func (a *app) prepare(cmd *cobra.Command, path string, f *runFlags) (*engine.Run
 	return rb, raw, x, nil
 }
 
+// prepareKey is prepare for the commands that act on an application's
+// state without running it (status, unlock): it also finds the state key
+// the runbook and inputs (or --key) name.
+func (a *app) prepareKey(cmd *cobra.Command, path string, f *runFlags) (*engine.Runbook, map[string]any, *engine.Executor, string, error) {
+	rb, raw, x, err := a.prepare(cmd, path, f)
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	key, err := x.KeyFor(rb, raw)
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	return rb, raw, x, key, nil
+}
+
 func (a *app) executor(cmd *cobra.Command, rb *engine.Runbook, f *runFlags, raw map[string]any) (*engine.Executor, error) {
 	st, err := state.Open(f.stateSpec, filepath.Join(filepath.Dir(rb.File), ".bluegreen"))
 	if err != nil {
@@ -244,11 +259,7 @@ they differ (a switch made by hand, a run that did not finish). Pass the runbook
 inputs as for run (--set, --inputs, --set-file).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, raw, x, err := a.prepare(cmd, args[0], f)
-			if err != nil {
-				return err
-			}
-			key, err := x.KeyFor(rb, raw)
+			rb, raw, x, key, err := a.prepareKey(cmd, args[0], f)
 			if err != nil {
 				return err
 			}

@@ -53,11 +53,7 @@ changes nothing more and exits non-zero. The journal is kept: run resume or roll
 			if !force {
 				return usagef("unlock breaks the lock whoever holds it: pass --force to confirm")
 			}
-			rb, raw, x, err := a.prepare(cmd, args[0], f)
-			if err != nil {
-				return err
-			}
-			key, err := x.KeyFor(rb, raw)
+			rb, _, x, key, err := a.prepareKey(cmd, args[0], f)
 			if err != nil {
 				return err
 			}
